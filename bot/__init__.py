@@ -1,0 +1,1 @@
+"""retro: a retrospective bot that tells learning from failing."""

@@ -1,0 +1,1 @@
+"""The `/retro` command grammar, shared by every platform: adapters only translate it."""

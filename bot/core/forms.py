@@ -1,0 +1,68 @@
+"""The forms the bot opens (Slack and Discord modals), built from the same command grammar."""
+
+from __future__ import annotations
+
+from bot.core.commands.missteps import MAX_COMMITMENT, MAX_GOAL, MAX_LESSON, MAX_WHAT
+from bot.core.messages import Form, FormInput, InputKind
+from bot.core.model import Depth, Lesson, Misstep
+from bot.core.render import short
+
+
+def oops_form() -> Form:
+    return Form(
+        title="Log a misstep",
+        command="oops",
+        submit_label="Log it",
+        inputs=(
+            FormInput(
+                "what",
+                "What happened?",
+                InputKind.LONG_TEXT,
+                required=True,
+                max_length=MAX_WHAT,
+                placeholder="The deploy script skipped the migrations",
+            ),
+            FormInput(
+                "goal",
+                "What were you trying to do?",
+                InputKind.TEXT,
+                max_length=MAX_GOAL,
+                placeholder="Ship the billing fix before the demo",
+            ),
+            FormInput(
+                "depth",
+                "How deep did it go?",
+                InputKind.CHOICE,
+                required=True,
+                choices=tuple(d.value for d in Depth),
+                initial=Depth.STUMBLE.value,
+            ),
+            FormInput("tags", "Tags", InputKind.TEXT, max_length=200, placeholder="deploys, onboarding"),
+            FormInput("anonymous", "Keep my name out of it", InputKind.FLAG),
+        ),
+    )
+
+
+def lesson_form(misstep: Misstep, lesson: Lesson | None) -> Form:
+    return Form(
+        title=f"Lesson for #{misstep.number}",
+        command=f"learned #{misstep.number}",
+        submit_label="Save lesson",
+        inputs=(
+            FormInput(
+                "lesson",
+                f"What did “{short(misstep.what, 60)}” teach you?",
+                InputKind.LONG_TEXT,
+                required=True,
+                max_length=MAX_LESSON,
+                initial=lesson.text if lesson else None,
+            ),
+            FormInput(
+                "next_time",
+                "Next time we will ...",
+                InputKind.TEXT,
+                max_length=MAX_COMMITMENT,
+                initial=lesson.commitment if lesson else None,
+            ),
+        ),
+    )

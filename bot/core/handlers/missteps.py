@@ -1,0 +1,225 @@
+"""Handlers of the misstep → lesson → check loop. Each runs inside the engine's unit of work."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.core import render
+from bot.core.commands import missteps as cmd
+from bot.core.commands.base import UsageError
+from bot.core.events import CheckAnswered, LessonRecorded, MisstepLogged, RecurrenceConfirmed
+from bot.core.export import export_file, load_history
+from bot.core.forms import lesson_form, oops_form
+from bot.core.lifecycle import forget_anonymous_author, refresh_outcome
+from bot.core.messages import Message, Reply
+from bot.core.model import Misstep, RecurrenceStatus
+from bot.core.similarity import Document
+from bot.core.text import markup
+
+if TYPE_CHECKING:
+    from bot.core.engine import Context
+
+
+def misstep_document(misstep: Misstep) -> Document:
+    """What the matcher compares: what happened, the goal and the tags."""
+    text = misstep.what if misstep.goal is None else f"{misstep.what}. {misstep.goal}"
+    return Document(misstep.id, text, misstep.tags)
+
+
+async def oops(ctx: Context, command: cmd.Oops) -> Reply:
+    number = await ctx.uow.teams.next_misstep_number(ctx.team.id)
+    misstep = await ctx.missteps.add(
+        number=number,
+        what=command.what,
+        goal=command.goal,
+        depth=command.depth,
+        tags=command.tags,
+        anonymous=command.anonymous,
+        author_id=ctx.member.id,
+        now=ctx.now,
+    )
+    history = await ctx.missteps.with_lessons()
+    by_id = {m.id: (m, lesson) for m, lesson in history}
+    matches = ctx.matcher.suggest(misstep_document(misstep), [misstep_document(m) for m, _ in history])
+    suggestions = [by_id[match.key] for match in matches[:1]]
+    for match in matches[:1]:
+        await ctx.missteps.suggest_recurrence(misstep.id, match.key, match.score, ctx.now)
+    ctx.emit(MisstepLogged(misstep, ctx.member))
+    announcements: tuple[Message, ...] = ()
+    if ctx.team.announce_missteps:
+        author = None if misstep.anonymous else ctx.member.display_name
+        announcements = (render.announcement(misstep, author),)
+    return Reply(private=(render.logged(misstep, suggestions),), announcements=announcements)
+
+
+async def open_oops_form(ctx: Context, command: cmd.OopsForm) -> Reply:
+    return Reply(form=oops_form())
+
+
+async def learned(ctx: Context, command: cmd.Learned) -> Reply:
+    if command.number is not None:
+        misstep = await ctx.misstep(command.number)
+    else:
+        found = await ctx.missteps.latest_without_lesson(ctx.member.id)
+        if found is None:
+            raise UsageError(
+                "You have no missteps waiting for a lesson. Name the one you mean: "
+                "`/retro learned #4 what it taught you`.",
+                "learned",
+            )
+        misstep = found
+    lesson, created = await ctx.missteps.save_lesson(
+        misstep.id, command.lesson, command.commitment, ctx.member.id, ctx.now
+    )
+    await forget_anonymous_author(ctx.missteps, misstep)
+    await refresh_outcome(ctx.missteps, misstep)
+    ctx.emit(LessonRecorded(misstep, lesson, created))
+    return Reply(private=(render.lesson_saved(misstep, lesson, created),))
+
+
+async def open_lesson_form(ctx: Context, command: cmd.LearnedForm) -> Reply:
+    misstep = await ctx.misstep(command.number)
+    return Reply(form=lesson_form(misstep, await ctx.missteps.lesson_for(misstep.id)))
+
+
+LESSON_LIST_SIZE = 10
+
+
+async def lessons(ctx: Context, command: cmd.Lessons) -> Reply:
+    if not command.words:
+        pairs = await ctx.missteps.recent_lessons(LESSON_LIST_SIZE)
+        return Reply(private=(render.lessons_list(pairs, ""),))
+    history = await ctx.missteps.with_lessons()
+    by_id = {m.id: (m, lesson) for m, lesson in history}
+    documents = [
+        Document(m.id, f"{m.what} {m.goal or ''} {lesson.text} {lesson.commitment or ''}", m.tags)
+        for m, lesson in history
+    ]
+    ranked = ctx.matcher.rank(Document(0, command.words, ()), documents)
+    pairs = [by_id[match.key] for match in ranked[:LESSON_LIST_SIZE]]
+    return Reply(private=(render.lessons_list(pairs, command.words),))
+
+
+async def status(ctx: Context, command: cmd.Status) -> Reply:
+    if command.number is None:
+        return Reply(
+            private=(
+                render.open_items(
+                    await ctx.missteps.waiting_for_lesson(), await ctx.missteps.waiting_for_check()
+                ),
+            )
+        )
+    story = await ctx.missteps.story(command.number)
+    if story is None:
+        return Reply(private=(render.not_found(command.number),))
+    misstep = story.misstep
+    people = {c.answered_by for c in story.checks if c.answered_by is not None}
+    if misstep.author_id is not None and not misstep.anonymous:
+        people.add(misstep.author_id)
+    names = await ctx.uow.members.names(people)
+    author = None if misstep.anonymous or misstep.author_id is None else names.get(misstep.author_id)
+    return Reply(private=(render.story(story, author, ctx.team.timezone, names),))
+
+
+async def check(ctx: Context, command: cmd.Check) -> Reply:
+    misstep = await ctx.misstep(command.number)
+    lesson = await ctx.missteps.lesson_for(misstep.id)
+    if lesson is None:
+        raise UsageError(
+            f"#{misstep.number} has no lesson yet, so there is nothing to check. "
+            f"Add one first: `/retro learned #{misstep.number} ...`."
+        )
+    previous = await ctx.missteps.checks_for(misstep.id)
+    last = previous[-1] if previous else None
+    if (
+        last is not None
+        and last.answer is command.answer
+        and last.answered_by == ctx.member.id
+        and last.answered_at >= lesson.updated_at
+    ):
+        # A double-clicked button or a repeated command: the answer is already on record.
+        return Reply(private=(render.check_saved(misstep, command.answer, misstep.outcome),))
+    answer = await ctx.missteps.add_check(misstep.id, command.answer, ctx.member.id, ctx.now)
+    decision = await refresh_outcome(ctx.missteps, misstep)
+    ctx.emit(CheckAnswered(misstep, answer))
+    return Reply(private=(render.check_saved(misstep, command.answer, decision.outcome),))
+
+
+async def _pair(ctx: Context, number: int, earlier_number: int) -> tuple[Misstep, Misstep]:
+    misstep, earlier = await ctx.misstep(number), await ctx.misstep(earlier_number)
+    if earlier.number > misstep.number:
+        raise UsageError(
+            f"The new misstep goes first: `/retro same #{earlier.number} #{misstep.number}`?", "same"
+        )
+    return misstep, earlier
+
+
+async def same(ctx: Context, command: cmd.Same) -> Reply:
+    misstep, earlier = await _pair(ctx, command.number, command.earlier)
+    if await ctx.missteps.lesson_for(earlier.id) is None:
+        raise UsageError(
+            f"#{earlier.number} has no lesson yet, so no lesson failed to stick. "
+            f"Record what it taught first: `/retro learned #{earlier.number} ...`."
+        )
+    existing = await ctx.missteps.recurrence(misstep.id, earlier.id)
+    if existing is not None and existing.status is RecurrenceStatus.CONFIRMED:
+        return Reply(private=(render.recurrence_decided(misstep, earlier, True, earlier.outcome),))
+    await ctx.missteps.decide_recurrence(
+        misstep.id, earlier.id, RecurrenceStatus.CONFIRMED, ctx.member.id, ctx.now
+    )
+    decision = await refresh_outcome(ctx.missteps, earlier)
+    ctx.emit(RecurrenceConfirmed(misstep, earlier))
+    return Reply(private=(render.recurrence_decided(misstep, earlier, True, decision.outcome),))
+
+
+async def dismiss(ctx: Context, command: cmd.Dismiss) -> Reply:
+    misstep, earlier = await _pair(ctx, command.number, command.earlier)
+    await ctx.missteps.decide_recurrence(
+        misstep.id, earlier.id, RecurrenceStatus.DISMISSED, ctx.member.id, ctx.now
+    )
+    decision = await refresh_outcome(ctx.missteps, earlier)
+    return Reply(private=(render.recurrence_decided(misstep, earlier, False, decision.outcome),))
+
+
+async def export(ctx: Context, command: cmd.Export) -> Reply:
+    history = await load_history(ctx.uow, ctx.team)
+    attachment = export_file(history, command.format, ctx.now)
+    count = len(history.missteps)
+    message = markup(
+        f"Here is the team's history: {count} misstep{'s' if count != 1 else ''}, as {command.format}."
+    )
+    return Reply(private=(Message(blocks=message.blocks, attachments=(attachment,)),))
+
+
+async def announce(ctx: Context, command: cmd.Announce) -> Reply:
+    if command.on is None:
+        state = "on" if ctx.team.announce_missteps else "off"
+        return Reply(
+            private=(
+                markup(
+                    f"Announcing new missteps in the channel is {state}. "
+                    "Change it with `/retro announce on` or `/retro announce off`."
+                ),
+            )
+        )
+    await ctx.uow.teams.set_announce(ctx.team.id, command.on)
+    if command.on:
+        text = "From now on I'll post new missteps in the channel (anonymous ones without any name)."
+    else:
+        text = "I'll stop posting new missteps in the channel."
+    return Reply(private=(markup(text),))
+
+
+HANDLERS = {
+    cmd.Oops: oops,
+    cmd.OopsForm: open_oops_form,
+    cmd.Learned: learned,
+    cmd.LearnedForm: open_lesson_form,
+    cmd.Lessons: lessons,
+    cmd.Status: status,
+    cmd.Check: check,
+    cmd.Same: same,
+    cmd.Dismiss: dismiss,
+    cmd.Export: export,
+    cmd.Announce: announce,
+}

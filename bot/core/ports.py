@@ -1,0 +1,94 @@
+"""The two doors between the core and the adapters.
+
+In: an adapter turns a platform payload into an `Invocation` and awaits `Engine.handle`.
+Out: the delivery layer hands an `Outgoing` message to the adapter's `Sender`, which either
+returns (the platform accepted it) or raises one of the `DeliveryError`s below so the scheduler
+knows whether to wait, retry or give up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot.core.messages import Message
+from bot.core.model import TeamRef
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """The person behind an invocation, as the platform knows them."""
+
+    user_id: str
+    display_name: str
+    timezone: str | None = None
+    """The platform's idea of the person's IANA timezone, when it has one (Slack does)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    """One request to the engine: a command line, or a submitted form.
+
+    `text` is everything after ``/retro`` (``"oops the deploy broke #deploys"``). For a form
+    submission or a platform's typed options, `text` names the form's command (``"oops"``) and
+    `values` holds the inputs by name, so free text never has to be re-parsed.
+    """
+
+    team: TeamRef
+    actor: Actor
+    text: str
+    values: Mapping[str, str] | None = None
+    key: str | None = None
+    """The platform's unique id for this request; a redelivery with the same key does nothing."""
+    channel_name: str | None = field(default=None)
+    """A human name for the team's channel, used when the team is created on first use."""
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """Where a prompt goes: a member's private messages, or the team's channel when `user_id` is None."""
+
+    team: TeamRef
+    user_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    destination: Destination
+    message: Message
+    key: str
+    """The delivery key (scheduled item and occurrence). A sender that can make the platform drop
+    a repeat by key (Discord's message nonce) passes it on."""
+
+
+class DeliveryError(Exception):
+    """Base of what a `Sender` raises when a message did not go out."""
+
+
+class RateLimited(DeliveryError):
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"rate limited; retry after {retry_after:g}s")
+        self.retry_after = retry_after
+
+
+class TransientError(DeliveryError):
+    """Worth retrying with backoff: timeouts, 5xx, a dropped connection."""
+
+
+class Rejected(DeliveryError):
+    """The platform refused for good (user gone, channel archived, bot removed); never retried."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Sender(Protocol):
+    """An adapter's outbound side, one per platform."""
+
+    platform: str
+    idempotent: bool
+    """True when a repeated send with the same `Outgoing.key` cannot show twice on the platform."""
+
+    async def send(self, outgoing: Outgoing) -> None: ...
