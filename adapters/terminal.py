@@ -86,7 +86,7 @@ class TerminalSender:
         print(f"\n[retro, {where}]\n{render_plain(outgoing.message)}\n", file=self.output, flush=True)
 
 
-class _RetroCompleter(Completer):
+class RetroCompleter(Completer):
     """Subcommands first, then each subcommand's words and the team's misstep numbers."""
 
     def __init__(self) -> None:
@@ -174,7 +174,7 @@ class TerminalChat:
                 print(answer + "\n", file=self.output, flush=True)
 
     async def _run_interactive(self) -> None:
-        completer = _RetroCompleter()
+        completer = RetroCompleter()
         history = None
         if self.history_file is not None:
             self.history_file.parent.mkdir(parents=True, exist_ok=True)

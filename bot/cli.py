@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -13,6 +12,7 @@ from bot.app import SchemaOutOfDate, build_app, prepare_database
 from bot.core.clock import system_clock
 from bot.core.export import export_file, load_history
 from bot.core.model import Team
+from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
 from bot.storage.database import Database
 from bot.storage.migrate import current_revision, head_revision, upgrade
@@ -20,14 +20,6 @@ from bot.storage.migrate import current_revision, head_revision, upgrade
 
 class CommandLineError(Exception):
     """Stops the command with one line for the person, exit status 1."""
-
-
-def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
 
 
 async def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
@@ -151,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         settings = load_settings(config_file=args.config)
-        configure_logging(settings)
+        configure_logging(settings.log_level)
         asyncio.run(args.func(settings, args))
     except (SettingsError, SchemaOutOfDate, CommandLineError) as error:
         print(f"retro: {error}", file=sys.stderr)

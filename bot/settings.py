@@ -47,13 +47,15 @@ class Secret:
         return hash(self._value)
 
 
-def default_data_dir() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+def default_data_dir(environ: Mapping[str, str] | None = None) -> Path:
+    environ = os.environ if environ is None else environ
+    base = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "retro"
 
 
-def default_config_file() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+def default_config_file(environ: Mapping[str, str] | None = None) -> Path:
+    environ = os.environ if environ is None else environ
+    base = environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(base) / "retro" / "retro.toml"
 
 
@@ -273,7 +275,7 @@ def load_settings(
 ) -> Settings:
     """Settings from the environment over the TOML file (``RETRO_CONFIG`` or the default path)."""
     environ = os.environ if environ is None else environ
-    path = Path(config_file or environ.get("RETRO_CONFIG") or default_config_file()).expanduser()
+    path = Path(config_file or environ.get("RETRO_CONFIG") or default_config_file(environ)).expanduser()
     explicit = bool(config_file or environ.get("RETRO_CONFIG"))
     from_file = _read_toml(path, required=explicit)
     known = {s.name for s in SETTINGS}
@@ -293,7 +295,7 @@ def load_settings(
         except ValueError as error:
             raise SettingsError(f"{source}: {error}") from None
     if values["database_url"] is None:
-        values["database_url"] = f"sqlite+aiosqlite:///{default_data_dir() / 'retro.db'}"
+        values["database_url"] = f"sqlite+aiosqlite:///{default_data_dir(environ) / 'retro.db'}"
     return Settings(**values, config_file=str(path) if from_file else None)
 
 

@@ -8,6 +8,7 @@ import itertools
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -78,6 +79,22 @@ def postgres_template() -> Iterator[str | None]:
     asyncio.run(_pg_execute(POSTGRES_URL, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
+@asynccontextmanager
+async def fresh_postgres(template: str | None) -> AsyncIterator[str]:
+    """A new PostgreSQL database copied from the migrated template, dropped afterwards."""
+    if template is None:
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"RETRO_REQUIRE_POSTGRES is set but {NO_POSTGRES}")
+        pytest.skip(NO_POSTGRES)
+    assert POSTGRES_URL is not None
+    name = f"retro_t_{os.getpid()}_{next(_counter)}"
+    await _pg_execute(POSTGRES_URL, f"CREATE DATABASE {name} TEMPLATE {template}")
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        await _pg_execute(POSTGRES_URL, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def database_url(
     request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path, postgres_template: str | None
@@ -88,15 +105,15 @@ async def database_url(
         shutil.copy(sqlite_template, path)
         yield f"sqlite+aiosqlite:///{path}"
         return
-    if postgres_template is None:
-        if REQUIRE_POSTGRES:
-            pytest.fail(f"RETRO_REQUIRE_POSTGRES is set but {NO_POSTGRES}")
-        pytest.skip(NO_POSTGRES)
-    assert POSTGRES_URL is not None
-    name = f"retro_t_{os.getpid()}_{next(_counter)}"
-    await _pg_execute(POSTGRES_URL, f"CREATE DATABASE {name} TEMPLATE {postgres_template}")
-    yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    await _pg_execute(POSTGRES_URL, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    async with fresh_postgres(postgres_template) as url:
+        yield url
+
+
+@pytest.fixture
+async def postgres_url(postgres_template: str | None) -> AsyncIterator[str]:
+    """A fresh, migrated PostgreSQL database, for tests that are about PostgreSQL itself."""
+    async with fresh_postgres(postgres_template) as url:
+        yield url
 
 
 @pytest.fixture
