@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.app import SchemaOutOfDate, build_app, prepare_database
+from bot.app import SchemaOutOfDate, build_app, build_ticker, prepare_database
 from bot.core.clock import system_clock
-from bot.core.export import export_file, load_history
+from bot.core.digest.week import Week
+from bot.core.digest.weekly import FutureWeek, digest_for_week, week_to_show
+from bot.core.export import TeamHistory, export_file, from_json, load_history
+from bot.core.messages import render_plain
 from bot.core.model import Team
 from bot.logs import configure_logging
+from bot.progress import ProgressBar
 from bot.settings import Settings, SettingsError, load_settings
 from bot.storage.database import Database
 from bot.storage.migrate import current_revision, head_revision, upgrade
+from bot.storage.repositories.history import TeamExists
 
 
 class CommandLineError(Exception):
@@ -31,8 +38,34 @@ async def cmd_chat(settings: Settings, args: argparse.Namespace) -> None:
     from adapters.terminal import TerminalChat
 
     app = await build_app(settings, terminal=False)
-    app.services.append(TerminalChat.from_settings(app.engine, settings, team=args.team, user=args.user))
+    chat = TerminalChat.from_settings(app.engine, settings, team=args.team, user=args.user)
+    app.services.append(chat)
+    app.add_sender(chat.sender)
     await app.run()
+
+
+async def cmd_tick(settings: Settings, args: argparse.Namespace) -> None:
+    from adapters.terminal import TerminalSender
+
+    clock = system_clock if args.now is None else (lambda: args.now)
+    app = await build_app(settings, clock=clock, terminal=False, heartbeat=False)
+    if not app.senders:
+        # No platform configured: deliver the terminal teams' messages by printing them.
+        app.add_sender(TerminalSender(sys.stdout))
+    try:
+        report = await build_ticker(settings, app.database, clock, app.senders).tick()
+    finally:
+        await app.close()
+    print(f"retro tick at {clock():%Y-%m-%d %H:%M:%S} UTC: {report}", file=sys.stderr)
+
+
+def moment(text: str) -> datetime:
+    """An ISO-8601 time for `--now`; without an offset it is UTC."""
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO-8601 time like 2026-12-01T09:00Z") from None
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 async def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> None:
@@ -75,14 +108,68 @@ async def cmd_export(settings: Settings, args: argparse.Namespace) -> None:
     database = await prepare_database(settings)
     try:
         team = await find_team(database, args.team)
-        async with database.unit_of_work() as uow:
-            history = await load_history(uow, team)
+        with ProgressBar("exporting") as progress:
+            async with database.unit_of_work() as uow:
+                history = await load_history(uow, team, progress)
     finally:
         await database.close()
     attachment = export_file(history, args.format, system_clock())
     out = Path(args.out) if args.out else Path.cwd() / attachment.filename
     out.write_bytes(attachment.content)
     print(f"{len(history.missteps)} missteps written to {out}")
+
+
+def read_export(path: str) -> TeamHistory:
+    try:
+        return from_json(json.loads(Path(path).read_bytes()))
+    except (OSError, ValueError) as error:  # ExportError and JSONDecodeError are ValueErrors
+        raise CommandLineError(f"{path}: {error}") from None
+
+
+async def cmd_import(settings: Settings, args: argparse.Namespace) -> None:
+    history = read_export(args.file)
+    database = await prepare_database(settings)
+    try:
+        with ProgressBar("importing") as progress:
+            async with database.unit_of_work() as uow:
+                team = await uow.history.restore(history, progress)
+                await uow.commit()
+    except TeamExists as error:
+        raise CommandLineError(
+            f"team {error} is already in {database.url}; import into an empty database"
+        ) from None
+    finally:
+        await database.close()
+    print(f"imported {team.name}: {len(history.missteps)} missteps, {len(history.lessons)} lessons")
+
+
+async def cmd_digest(settings: Settings, args: argparse.Namespace) -> None:
+    database = await prepare_database(settings)
+    try:
+        team = await find_team(database, args.team)
+        now = system_clock()
+        try:
+            week = week_to_show(args.week, now, team.timezone)
+        except FutureWeek as error:
+            raise CommandLineError(f"{error} (in {team.timezone})") from None
+        async with database.unit_of_work() as uow:
+            message = await digest_for_week(
+                uow, team, week, now, check_after=timedelta(days=settings.check_after_days)
+            )
+    finally:
+        await database.close()
+    print(render_plain(message))
+    for attachment in message.attachments:
+        out = Path(args.out) if args.out else Path.cwd() / attachment.filename
+        out.write_bytes(attachment.content)
+        print(f"Trend chart saved to {out}")
+
+
+def week_argument(text: str) -> Week:
+    try:
+        return Week.parse(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a week like 2026-W47") from None
 
 
 async def cmd_workspace_delete(settings: Settings, args: argparse.Namespace) -> None:
@@ -119,6 +206,10 @@ def parser() -> argparse.ArgumentParser:
     chat.add_argument("--user", default=None, help="your name (default: your login name)")
     chat.set_defaults(func=cmd_chat)
 
+    tick = sub.add_parser("tick", help="deliver what is due once, then exit (for cron)")
+    tick.add_argument("--now", type=moment, help="pretend it is this ISO-8601 time (default: now)")
+    tick.set_defaults(func=cmd_tick)
+
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="apply the migrations").set_defaults(func=cmd_db_upgrade)
     db.add_parser("status", help="show the schema revision").set_defaults(func=cmd_db_status)
@@ -128,6 +219,20 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("csv", "json", "md"), default="json")
     export.add_argument("--out", help="file to write (default: a dated name in this directory)")
     export.set_defaults(func=cmd_export)
+
+    restore = sub.add_parser("import", help="restore a team from a JSON export into this database")
+    restore.add_argument("file", help="a file written by `retro export --format json`")
+    restore.set_defaults(func=cmd_import)
+
+    digest = sub.add_parser("digest", help="render a team's weekly digest")
+    digest.add_argument("--team", required=True, help="team name or channel id")
+    digest.add_argument(
+        "--week",
+        type=week_argument,
+        help="ISO week in the team's timezone, e.g. 2026-W47 (default: this week)",
+    )
+    digest.add_argument("--out", help="where to save the trend chart PNG (default: a dated name here)")
+    digest.set_defaults(func=cmd_digest)
 
     workspace = sub.add_parser("workspace", help="workspaces (Slack workspaces, Discord guilds)")
     workspace_sub = workspace.add_subparsers(dest="workspace_command", required=True)

@@ -15,6 +15,8 @@ PAYLOAD_LOGGERS = {
     "slack_bolt": logging.INFO,
     "slack_sdk": logging.INFO,
     "discord": logging.INFO,
+    # Not payloads, but noise: the scheduler heartbeat logs two lines per beat at INFO.
+    "apscheduler": logging.WARNING,
 }
 
 

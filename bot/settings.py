@@ -12,12 +12,17 @@ import os
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.core.model import WorkingHours
-from bot.core.timeutil import valid_timezone
+from bot.core.model import WeeklyTime, WorkingHours
+from bot.core.timeutil import parse_duration, parse_weekday, parse_weekdays, valid_timezone
+
+DEFAULT_RETRO_ROUND = WeeklyTime(4, time(15, 0))
+"""Friday 15:00, team time."""
+DEFAULT_DIGEST = WeeklyTime(0, time(9, 0))
+"""Monday 09:00, team time."""
 
 
 class SettingsError(Exception):
@@ -136,6 +141,34 @@ def parse_hours(text: str) -> WorkingHours:
     return hours
 
 
+def parse_weekly(text: str) -> WeeklyTime:
+    """``fri 15:00`` -> Friday at 15:00."""
+    day, _, at = text.strip().partition(" ")
+    if not at.strip():
+        raise ValueError("expected a day and a time like fri 15:00")
+    return WeeklyTime(parse_weekday(day), parse_clock_time(at))
+
+
+def _weekly_or_off(value: Any) -> WeeklyTime | None:
+    text = _str(value)
+    return None if text.lower() == "off" else parse_weekly(text)
+
+
+def _weekdays(value: Any) -> frozenset[int]:
+    return parse_weekdays(",".join(value) if isinstance(value, list) else _str(value))
+
+
+def _duration(value: Any) -> timedelta:
+    return parse_duration(str(value))
+
+
+def _positive_duration(value: Any) -> timedelta:
+    duration = _duration(value)
+    if duration <= timedelta(0):
+        raise ValueError("expected a duration above zero, like 30s")
+    return duration
+
+
 def _hours(value: Any) -> WorkingHours:
     return parse_hours(_str(value))
 
@@ -183,10 +216,93 @@ SETTINGS: tuple[Setting, ...] = (
         WorkingHours(),
         "Default working hours for members, like 09:00-17:00.",
     ),
-    Setting("matcher", "RETRO_MATCHER", _str, "lexical", "How repeats are spotted: lexical (default)."),
+    Setting(
+        "weekdays",
+        "RETRO_WEEKDAYS",
+        _weekdays,
+        frozenset(range(5)),
+        "Working days: prompts to members go out only on these, like mon-fri or sun-thu.",
+    ),
+    Setting(
+        "check_after_days",
+        "RETRO_CHECK_AFTER_DAYS",
+        _positive_int,
+        14,
+        "Days after a lesson before the follow-up check asks whether it stuck.",
+    ),
+    Setting(
+        "check_answer_days",
+        "RETRO_CHECK_ANSWER_DAYS",
+        _positive_int,
+        7,
+        "Days a check waits for an answer; then its window closes (no recurrence: learning).",
+    ),
+    Setting(
+        "max_prompts_per_week",
+        "RETRO_MAX_PROMPTS_PER_WEEK",
+        _positive_int,
+        3,
+        "Most private messages the bot starts with one member in 7 days; more are bundled into one.",
+    ),
+    Setting(
+        "retro_round",
+        "RETRO_RETRO_ROUND",
+        _weekly_or_off,
+        DEFAULT_RETRO_ROUND,
+        "Default weekly retro round in team time, like fri 15:00, or off.",
+    ),
+    Setting(
+        "digest",
+        "RETRO_DIGEST",
+        _weekly_or_off,
+        DEFAULT_DIGEST,
+        "Default weekly digest in team time, like mon 09:00, or off.",
+    ),
+    Setting(
+        "grace_period",
+        "RETRO_GRACE_PERIOD",
+        _duration,
+        timedelta(hours=6),
+        "After downtime, items at most this late are sent once; later ones are marked missed.",
+    ),
+    Setting(
+        "tick_interval",
+        "RETRO_TICK_INTERVAL",
+        _positive_duration,
+        timedelta(seconds=15),
+        "How often each process looks for due items, like 15s.",
+    ),
+    Setting(
+        "claim_lease",
+        "RETRO_CLAIM_LEASE",
+        _positive_duration,
+        timedelta(minutes=5),
+        "How long a tick owns the items it claimed; a crashed process's items are retried after it.",
+    ),
+    Setting(
+        "demo",
+        "RETRO_DEMO",
+        _bool,
+        False,
+        "Demo pace for trying the bot out (`make run`): cool-downs of minutes, any time of day.",
+    ),
+    Setting(
+        "matcher",
+        "RETRO_MATCHER",
+        _str,
+        "lexical",
+        "How repeats are spotted: lexical (default), embedding or mpnet (README: Spotting repeats).",
+    ),
     Setting("log_level", "RETRO_LOG_LEVEL", _str, "INFO", "DEBUG, INFO, WARNING or ERROR."),
     Setting(
         "http_port", "RETRO_HTTP_PORT", _port, 3000, "Port of the HTTP endpoint (Slack events in HTTP mode)."
+    ),
+    Setting(
+        "http_host",
+        "RETRO_HTTP_HOST",
+        _str,
+        "0.0.0.0",
+        "Address the HTTP endpoint listens on (127.0.0.1 behind a local proxy).",
     ),
     Setting(
         "export_dir",
@@ -217,6 +333,21 @@ SETTINGS: tuple[Setting, ...] = (
         "https://slack.com/api/",
         "Slack Web API base URL (tests and proxies).",
     ),
+    Setting(
+        "slack_client_id",
+        "SLACK_CLIENT_ID",
+        _str,
+        None,
+        "Slack app client id: with the client secret, workspaces install the app through OAuth.",
+    ),
+    Setting("slack_client_secret", "SLACK_CLIENT_SECRET", _secret, None, "Slack app client secret (OAuth)."),
+    Setting(
+        "slack_redirect_uri",
+        "SLACK_REDIRECT_URI",
+        _str,
+        None,
+        "OAuth redirect URL registered with Slack, e.g. https://retro.example.com/slack/oauth_redirect.",
+    ),
     Setting("discord_bot_token", "DISCORD_BOT_TOKEN", _secret, None, "Discord bot token."),
     Setting(
         "discord_api_url",
@@ -240,14 +371,28 @@ class Settings:
     database_url: str
     timezone: str = "UTC"
     working_hours: WorkingHours = field(default_factory=WorkingHours)
+    weekdays: frozenset[int] = frozenset(range(5))
+    check_after_days: int = 14
+    check_answer_days: int = 7
+    max_prompts_per_week: int = 3
+    retro_round: WeeklyTime | None = DEFAULT_RETRO_ROUND
+    digest: WeeklyTime | None = DEFAULT_DIGEST
+    grace_period: timedelta = timedelta(hours=6)
+    tick_interval: timedelta = timedelta(seconds=15)
+    claim_lease: timedelta = timedelta(minutes=5)
+    demo: bool = False
     matcher: str = "lexical"
     log_level: str = "INFO"
     http_port: int = 3000
+    http_host: str = "0.0.0.0"
     export_dir: str | None = None
     slack_bot_token: Secret | None = None
     slack_signing_secret: Secret | None = None
     slack_app_token: Secret | None = None
     slack_api_url: str = "https://slack.com/api/"
+    slack_client_id: str | None = None
+    slack_client_secret: Secret | None = None
+    slack_redirect_uri: str | None = None
     discord_bot_token: Secret | None = None
     discord_api_url: str = "https://discord.com/api/v10"
     discord_dev_guilds: tuple[str, ...] = ()
@@ -255,7 +400,7 @@ class Settings:
 
     @property
     def slack_enabled(self) -> bool:
-        return self.slack_bot_token is not None or self.slack_app_token is not None
+        return any(t is not None for t in (self.slack_bot_token, self.slack_app_token, self.slack_client_id))
 
     @property
     def discord_enabled(self) -> bool:

@@ -22,10 +22,11 @@ from bot.core.events import Event, Reaction
 from bot.core.handlers import HANDLERS
 from bot.core.messages import Message, Reply
 from bot.core.model import Member, Misstep, Team, TeamRef
-from bot.core.ports import Invocation
-from bot.core.render import not_found
+from bot.core.ports import Home, HomeSection, Invocation
+from bot.core.render import home_intro, home_section, not_found
 from bot.core.similarity import Matcher
 from bot.core.text import markup
+from bot.scheduling.policy import SchedulePolicy
 from bot.storage.database import Database
 from bot.storage.repositories.missteps import TeamMissteps
 from bot.storage.unit_of_work import UnitOfWork
@@ -42,6 +43,8 @@ class Context:
     member: Member
     now: datetime
     matcher: Matcher
+    policy: SchedulePolicy = field(default_factory=SchedulePolicy)
+    """The scheduling defaults and rules, for the commands that show or change schedules."""
     events: list[Event] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     """Short lines the reactions add to the reply ("I'll ask you tomorrow at 09:00")."""
@@ -81,12 +84,14 @@ class Engine:
         *,
         default_timezone: str = "UTC",
         reactions: Sequence[Reaction] = (),
+        policy: SchedulePolicy | None = None,
     ) -> None:
         self.database = database
         self.clock = clock
         self.matcher = matcher
         self.default_timezone = default_timezone
         self.reactions = tuple(reactions)
+        self.policy = policy or SchedulePolicy(timezone=default_timezone)
 
     async def handle(self, invocation: Invocation) -> Reply:
         """Answer one invocation. Never raises for anything a person can type."""
@@ -130,6 +135,38 @@ class Engine:
                 choices.append((misstep.number, misstep.what))
         return choices[:limit]
 
+    async def home(self, platform: str, workspace: str, user_id: str, limit: int = 5) -> Home:
+        """A member's home (read-only): for each team they took part in, their own missteps
+        waiting for a lesson and the team's latest lessons."""
+        sections = []
+        async with self.database.unit_of_work() as uow:
+            member = await uow.members.find(platform, workspace, user_id)
+            for team in await uow.teams.joined_by(member.id, limit) if member else []:
+                missteps = uow.missteps(team.id)
+                own = await missteps.waiting_for_lesson(limit, author_id=member.id)
+                lessons = await missteps.recent_lessons(limit)
+                sections.append(HomeSection(team.ref, home_section(team, own, lessons)))
+        return Home(home_intro(bool(sections)), tuple(sections))
+
+    async def workspace_team(self, platform: str, workspace: str) -> TeamRef | None:
+        """Where the workspace's team lives, for platforms where a workspace is one team (Discord:
+        a guild, whichever channel a command comes from); None before its first use."""
+        async with self.database.unit_of_work() as uow:
+            team = await uow.teams.first_in_workspace(platform, workspace)
+        return None if team is None else team.ref
+
+    async def move_team(self, team: TeamRef, channel: str, name: str) -> TeamRef:
+        """Move a team, history and schedules included, to another channel of its workspace
+        (Discord's `/retro setup`). Its posts go there from now on."""
+        async with self.database.unit_of_work() as uow:
+            found = await uow.teams.find(team)
+            if found is None:
+                raise ValueError(f"no team at {team}")
+            await uow.teams.move(found.id, channel, name)
+            await uow.commit()
+        log.info("moved team %s to channel %s", found.id, channel)
+        return TeamRef(team.platform, team.workspace, channel)
+
     async def stop_workspace(self, platform: str, workspace: str, reason: str) -> None:
         """The bot was removed from a workspace: stop all sends there, keep the data."""
         async with self.database.unit_of_work() as uow:
@@ -169,7 +206,9 @@ class Engine:
             member = await uow.members.upsert(
                 team.ref.platform, team.ref.workspace, actor.user_id, actor.display_name, actor.timezone, now
             )
-            ctx = Context(uow=uow, team=team, member=member, now=now, matcher=self.matcher)
+            ctx = Context(
+                uow=uow, team=team, member=member, now=now, matcher=self.matcher, policy=self.policy
+            )
             reply = await handler(ctx, command)
             for event in ctx.events:
                 for reaction in self.reactions:

@@ -10,14 +10,31 @@ import csv
 import io
 import json
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.core.messages import Attachment
-from bot.core.model import Check, Lesson, Member, Misstep, Recurrence, Team
+from bot.core.model import (
+    Check,
+    CheckAnswer,
+    Depth,
+    Lesson,
+    LessonPromptState,
+    Member,
+    Misstep,
+    Outcome,
+    Recurrence,
+    RecurrenceStatus,
+    Team,
+    TeamRef,
+)
 from bot.core.render import ANSWER_LABELS, OUTCOME_LABELS
-from bot.storage.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from bot.storage.repositories.history import Progress
+    from bot.storage.unit_of_work import UnitOfWork
 
 EXPORT_FORMAT = "retro-export"
 EXPORT_VERSION = 1
@@ -39,23 +56,32 @@ class TeamHistory:
         return self.people.get(misstep.author_id)
 
 
-async def load_history(uow: UnitOfWork, team: Team) -> TeamHistory:
-    missteps = uow.missteps(team.id)
-    steps = await missteps.all()
-    lessons = {lesson.misstep_id: lesson for _, lesson in await missteps.with_lessons()}
-    checks = await missteps.all_checks()
-    recurrences = await missteps.all_recurrences()
+async def load_history(uow: UnitOfWork, team: Team, progress: Progress | None = None) -> TeamHistory:
+    """The team's whole history, read a page at a time; `progress(done, total)` hears of each page."""
+    total = await uow.history.count(team.id) if progress else 0
+    steps: list[Misstep] = []
+    lessons: dict[int, Lesson] = {}
+    checks: list[Check] = []
+    recurrences: list[Recurrence] = []
+    async for page in uow.history.pages(team.id):
+        steps += page.missteps
+        lessons |= page.lessons
+        checks += page.checks
+        recurrences += page.recurrences
+        if progress:
+            progress(len(steps), total)
     people_ids = (
         {m.author_id for m in steps if m.author_id is not None and not m.anonymous}
         | {lesson.owner_id for lesson in lessons.values()}
         | {c.answered_by for c in checks if c.answered_by is not None}
+        | {r.decided_by for r in recurrences if r.decided_by is not None}
     )
     return TeamHistory(
         team=team,
         missteps=tuple(steps),
         lessons=lessons,
         checks=tuple(checks),
-        recurrences=tuple(recurrences),
+        recurrences=tuple(sorted(recurrences, key=lambda r: r.id)),
         people=await uow.members.by_ids(people_ids),
     )
 
@@ -112,6 +138,8 @@ def to_json(history: TeamHistory, now: datetime) -> dict[str, Any]:
                 "prompt_state": m.prompt_state.value,
                 "outcome": m.outcome.value,
                 "outcome_at": _iso(m.outcome_at),
+                "prompt_closed_at": _iso(m.prompt_closed_at),
+                "check_window_closed_at": _iso(m.check_window_closed_at),
                 "lesson": _lesson_json(history.lessons.get(m.id), people),
                 "checks": [
                     {
@@ -132,6 +160,7 @@ def to_json(history: TeamHistory, now: datetime) -> dict[str, Any]:
                 "score": r.score,
                 "created_at": r.created_at.isoformat(),
                 "decided_at": _iso(r.decided_at),
+                "decided_by": _person(people.get(r.decided_by) if r.decided_by else None),
             }
             for r in history.recurrences
         ],
@@ -148,6 +177,131 @@ def _lesson_json(lesson: Lesson | None, people: dict[int, Member]) -> dict[str, 
         "created_at": lesson.created_at.isoformat(),
         "updated_at": lesson.updated_at.isoformat(),
     }
+
+
+class ExportError(ValueError):
+    """The file is not a retro JSON export that this version can read."""
+
+
+def from_json(data: Any) -> TeamHistory:
+    """The history in an export written by `to_json` (parsed JSON), for `retro import`.
+
+    Its ids are its own: a misstep's id is its number, a person's is their place in the file.
+    `HistoryRepository.restore` maps them to new rows. Raises `ExportError` on anything else.
+    """
+    header = (data.get("format"), data.get("version")) if isinstance(data, Mapping) else None
+    if header != (EXPORT_FORMAT, EXPORT_VERSION):
+        raise ExportError(f"not a {EXPORT_FORMAT} version {EXPORT_VERSION} file")
+    try:
+        return _history_from_json(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise ExportError(f"malformed export ({type(error).__name__}: {error})") from None
+
+
+def _history_from_json(data: Mapping[str, Any]) -> TeamHistory:
+    raw_team = data["team"]
+    ref = TeamRef(raw_team["platform"], raw_team["workspace"], raw_team["channel"])
+    team = Team(
+        id=0,
+        ref=ref,
+        name=raw_team["name"],
+        timezone=raw_team["timezone"],
+        created_at=_at(raw_team["created_at"]),
+        announce_missteps=bool(raw_team["announce_missteps"]),
+    )
+    people: dict[str, Member] = {}
+
+    def person_id(raw: Mapping[str, str]) -> int:
+        user_id = raw["user_id"]
+        if user_id not in people:
+            people[user_id] = Member(
+                len(people) + 1, ref.platform, ref.workspace, user_id, raw["display_name"]
+            )
+        return people[user_id].id
+
+    def person(raw: Mapping[str, str] | None) -> int | None:
+        return None if raw is None else person_id(raw)
+
+    missteps: list[Misstep] = []
+    checks: list[Check] = []
+    lessons: dict[int, Lesson] = {}
+    for raw in data["missteps"]:
+        number = int(raw["number"])
+        missteps.append(
+            Misstep(
+                id=number,
+                team_id=0,
+                number=number,
+                what=raw["what"],
+                goal=raw["goal"],
+                depth=Depth(raw["depth"]),
+                tags=tuple(sorted(raw["tags"])),
+                anonymous=bool(raw["anonymous"]),
+                author_id=person(raw["author"]),
+                created_at=_at(raw["created_at"]),
+                prompt_state=LessonPromptState(raw["prompt_state"]),
+                outcome=Outcome(raw["outcome"]),
+                outcome_at=_when(raw["outcome_at"]),
+                prompt_closed_at=_when(raw["prompt_closed_at"]),
+                check_window_closed_at=_when(raw["check_window_closed_at"]),
+            )
+        )
+        if (lesson := raw["lesson"]) is not None:
+            lessons[number] = Lesson(
+                id=number,
+                team_id=0,
+                misstep_id=number,
+                text=lesson["text"],
+                commitment=lesson["commitment"],
+                owner_id=person_id(lesson["owner"]),
+                owner_name=lesson["owner"]["display_name"],
+                created_at=_at(lesson["created_at"]),
+                updated_at=_at(lesson["updated_at"]),
+            )
+        checks += [
+            Check(
+                id=len(checks) + i + 1,
+                team_id=0,
+                misstep_id=number,
+                answer=CheckAnswer(check["answer"]),
+                answered_by=person(check["answered_by"]),
+                answered_at=_at(check["answered_at"]),
+            )
+            for i, check in enumerate(raw["checks"])
+        ]
+    recurrences = tuple(
+        Recurrence(
+            id=i,
+            team_id=0,
+            misstep_id=int(raw["misstep"]),
+            earlier_id=int(raw["earlier"]),
+            status=RecurrenceStatus(raw["status"]),
+            score=float(raw["score"]),
+            created_at=_at(raw["created_at"]),
+            decided_at=_when(raw["decided_at"]),
+            decided_by=person(raw["decided_by"]),
+        )
+        for i, raw in enumerate(data["recurrences"], 1)
+    )
+    return TeamHistory(
+        team=team,
+        missteps=tuple(missteps),
+        lessons=lessons,
+        checks=tuple(checks),
+        recurrences=recurrences,
+        people={member.id: member for member in people.values()},
+    )
+
+
+def _at(text: str) -> datetime:
+    at = datetime.fromisoformat(text)
+    if at.tzinfo is None:
+        raise ValueError(f"time without a timezone: {text!r}")
+    return at
+
+
+def _when(text: str | None) -> datetime | None:
+    return None if text is None else _at(text)
 
 
 CSV_COLUMNS = (

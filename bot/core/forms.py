@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-from bot.core.commands.missteps import MAX_COMMITMENT, MAX_GOAL, MAX_LESSON, MAX_WHAT
+from bot.core.commands.base import UsageError
+from bot.core.commands.grammar import GRAMMAR
+from bot.core.commands.missteps import MAX_COMMITMENT, MAX_GOAL, MAX_LESSON, MAX_WHAT, LearnedForm, OopsForm
 from bot.core.messages import Form, FormInput, InputKind
 from bot.core.model import Depth, Lesson, Misstep
 from bot.core.render import short
+
+
+def requests_form(text: str) -> bool:
+    """Whether command `text` asks for a form rather than doing something (``oops`` alone,
+    ``learned #4``). Pure, no database: Slack must open a modal within 3 seconds of the click or
+    command, so its adapter shows a placeholder at once and fills it in when the engine answers."""
+    try:
+        return isinstance(GRAMMAR.parse(text), OopsForm | LearnedForm)
+    except UsageError:
+        return False
 
 
 def oops_form() -> Form:

@@ -115,6 +115,10 @@ class Misstep:
     prompt_state: LessonPromptState
     outcome: Outcome
     outcome_at: datetime | None
+    prompt_closed_at: datetime | None = None
+    """When the lesson prompt and its reminder went unanswered (a fact the outcome rule reads)."""
+    check_window_closed_at: datetime | None = None
+    """When the follow-up check's window closed (a fact the outcome rule reads)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +158,7 @@ class Recurrence:
     score: float
     created_at: datetime
     decided_at: datetime | None = None
+    decided_by: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,3 +171,104 @@ class MisstepStory:
     recurrences: tuple[Recurrence, ...] = field(default=())
     numbers: dict[int, int] = field(default_factory=dict)
     """Team-scoped numbers of the missteps the recurrences point at, by misstep id."""
+
+
+class ItemKind(StrEnum):
+    """What a scheduled item is. Every one is a row with a due time (DESIGN.md §4)."""
+
+    LESSON_PROMPT = "lesson_prompt"
+    LESSON_REMINDER = "lesson_reminder"
+    LESSON_CLOSE = "lesson_close"
+    """Not a message: the prompt and its reminder went unanswered, the misstep becomes failing."""
+    CHECK = "check"
+    CHECK_CLOSE = "check_close"
+    """Not a message: the check's window closes (learning, unless a recurrence was linked)."""
+    RETRO_ROUND = "retro_round"
+    ROUND_SUMMARY = "round_summary"
+    DIGEST = "digest"
+
+    @property
+    def private(self) -> bool:
+        """Sent to one member's private messages (and counted against the no-nagging cap)."""
+        return self in {ItemKind.LESSON_PROMPT, ItemKind.LESSON_REMINDER, ItemKind.CHECK}
+
+    @property
+    def sends(self) -> bool:
+        """False for the items that only close a window and send nothing."""
+        return self not in {ItemKind.LESSON_CLOSE, ItemKind.CHECK_CLOSE}
+
+
+WEEKLY_KINDS = (ItemKind.RETRO_ROUND, ItemKind.DIGEST)
+"""The team's weekly posts, each on the team's own schedule."""
+
+
+class ItemStatus(StrEnum):
+    PENDING = "pending"
+    """Waiting for its time (or claimed by a tick right now, or waiting to be retried)."""
+    BUNDLED = "bundled"
+    """Riding along in another item's message (several prompts for one member, one message)."""
+    SENT = "sent"
+    DONE = "done"
+    """A window-closing item did its work."""
+    CANCELLED = "cancelled"
+    """No longer needed: the lesson came in, the check was answered, the schedule changed."""
+    MISSED = "missed"
+    """Found too late after a restart (past the grace period) and not sent."""
+    FAILED = "failed"
+    """The platform refused it for good, or it kept failing; `last_error` says why."""
+    UNKNOWN = "unknown"
+    """A crash caught it mid-send on a platform that cannot drop repeats: maybe delivered, never resent."""
+
+
+@dataclass(frozen=True, slots=True)
+class WeeklyTime:
+    """A time in the week, in some timezone: Friday 15:00 is ``WeeklyTime(4, time(15, 0))``."""
+
+    weekday: int
+    """0 = Monday ... 6 = Sunday."""
+    at: time
+
+
+@dataclass(frozen=True, slots=True)
+class TeamSchedule:
+    """When one of the team's weekly posts goes out, in the team's timezone."""
+
+    kind: ItemKind
+    when: WeeklyTime
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledItem:
+    """Something the bot sends (or closes) on its own at `due_at`."""
+
+    id: int
+    team_id: int
+    platform: str
+    kind: ItemKind
+    status: ItemStatus
+    due_at: datetime
+    """When it is due, as planned."""
+    run_at: datetime
+    """When a tick may take it: the due time, or the end of a wait (a pause, working hours, the
+    no-nagging cap, a retry)."""
+    created_at: datetime
+    misstep_id: int | None = None
+    member_id: int | None = None
+    """The member a private prompt goes to; None for channel posts."""
+    occurrence: int = 0
+    """Which round of its kind this is: the second check after `unsure` is 1; weekly posts count up."""
+    window_start: datetime | None = None
+    """For a round summary: when the round's window opened."""
+    lead_id: int | None = None
+    """For a bundled item: the item whose message carries it."""
+    attempts: int = 0
+    claimed_by: str | None = None
+    lease_until: datetime | None = None
+    last_error: str | None = None
+    sent_at: datetime | None = None
+
+    @property
+    def delivery_key(self) -> str:
+        """The key a send carries, so a platform that can drop a repeat by key (Discord's nonce) does."""
+        return f"retro-{self.id}-{self.occurrence}"

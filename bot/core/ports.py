@@ -46,6 +46,23 @@ class Invocation:
 
 
 @dataclass(frozen=True, slots=True)
+class HomeSection:
+    """One team's part of a member's home: its buttons run in that team."""
+
+    team: TeamRef
+    message: Message
+
+
+@dataclass(frozen=True, slots=True)
+class Home:
+    """A member's home in a workspace (Slack's App Home): an intro, then a section per team they
+    take part in, with their own open missteps and the team's latest lessons."""
+
+    intro: Message
+    sections: tuple[HomeSection, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Destination:
     """Where a prompt goes: a member's private messages, or the team's channel when `user_id` is None."""
 

@@ -31,6 +31,7 @@ from bot.core.model import (
     Outcome,
     Recurrence,
     RecurrenceStatus,
+    Team,
 )
 
 OUTCOME_LABELS = {
@@ -311,3 +312,44 @@ def not_found(number: int) -> Message:
             ),
         )
     )
+
+
+def home_intro(has_teams: bool) -> Message:
+    """The top of a member's home (Slack's App Home)."""
+    if has_teams:
+        intro = Paragraph(("Your missteps waiting for a lesson, and what your teams learned lately.",))
+    else:
+        intro = Paragraph(
+            (
+                "Nothing here yet. Log a misstep in your team's channel with ",
+                code("/retro oops ..."),
+                "; what it taught you shows up here.",
+            )
+        )
+    return Message(title="Your retro", blocks=(intro,))
+
+
+def home_section(team: Team, own: Sequence[Misstep], lessons: Sequence[tuple[Misstep, Lesson]]) -> Message:
+    """One team in a member's home: their own missteps waiting for a lesson, each with a button to
+    add it, and the team's latest lessons."""
+    blocks: list[Block] = []
+    if own:
+        blocks.append(Paragraph((bold("Waiting for your lesson"),)))
+        blocks.append(Bullets(tuple(misstep_line(m, 80) for m in own)))
+    else:
+        blocks.append(Paragraph(("None of your missteps here is waiting for a lesson.",)))
+    if lessons:
+        blocks.append(Paragraph((bold("Latest lessons"),)))
+        blocks.append(
+            Bullets(
+                tuple(
+                    (bold(ref(m.number)), " ", *lesson_spans(lesson, 160), f" · {m.outcome.value}")
+                    for m, lesson in lessons
+                )
+            )
+        )
+    buttons = tuple(
+        Button(f"Add the lesson for {ref(m.number)}", f"learned {ref(m.number)}", ButtonStyle.PRIMARY)
+        for m in own
+    )
+    return Message(title=f"#{team.name.lstrip('#')}", blocks=tuple(blocks), buttons=buttons)

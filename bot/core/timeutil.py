@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 
@@ -30,3 +31,67 @@ def suggest_timezones(name: str, limit: int = 3) -> list[str]:
     exact_city = [n for n in names if n.lower().rsplit("/", 1)[-1] == wanted]
     partial = [n for n in names if wanted and wanted in n.lower() and n not in exact_city]
     return (exact_city + partial)[:limit]
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+"""Short day names, Monday first (datetime's `weekday()` numbering)."""
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def parse_weekday(word: str) -> int:
+    """``fri``, ``Friday`` or ``Thurs.`` -> the weekday number (Monday is 0)."""
+    key = word.strip().lower().rstrip(".")
+    for number, name in enumerate(DAY_NAMES):
+        if len(key) >= 3 and name.lower().startswith(key):
+            return number
+    raise ValueError(f"expected a day like mon, tue ... sun, not {word[:20]!r}")
+
+
+def parse_weekdays(text: str) -> frozenset[int]:
+    """``mon-fri`` or ``mon,tue,thu`` (ranges may wrap: ``sun-thu``) -> weekday numbers."""
+    days: set[int] = set()
+    for part in text.replace(" ", "").split(","):
+        if not part:
+            continue
+        first, sep, last = part.partition("-")
+        start = parse_weekday(first)
+        end = parse_weekday(last) if sep else start
+        days.update((start + i) % 7 for i in range((end - start) % 7 + 1))
+    if not days:
+        raise ValueError("expected working days like mon-fri")
+    return frozenset(days)
+
+
+def format_weekdays(days: frozenset[int]) -> str:
+    return ",".join(WEEKDAYS[d] for d in sorted(days))
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_duration(text: str) -> timedelta:
+    """``90s``, ``5m``, ``6h``, ``2d``, ``1w`` (a bare number is seconds)."""
+    value = text.strip().lower()
+    unit = value[-1:] if value[-1:] in _UNITS else "s"
+    number = value[:-1] if value[-1:] in _UNITS else value
+    try:
+        amount = float(number)
+    except ValueError:
+        raise ValueError(f"expected a duration like 30s, 5m, 6h or 2d, not {text[:20]!r}") from None
+    if amount < 0:
+        raise ValueError("expected a duration of zero or more")
+    return timedelta(seconds=amount * _UNITS[unit])
+
+
+@lru_cache(maxsize=1)
+def _timezones_by_lower_name() -> dict[str, str]:
+    return {name.lower(): name for name in available_timezones()}
+
+
+def canonical_timezone(name: str) -> str | None:
+    """The IANA name as the tz database spells it (``europe/berlin`` -> ``Europe/Berlin``), or None."""
+    wanted = name.strip().replace(" ", "_")
+    found = _timezones_by_lower_name().get(wanted.lower())
+    if found is None and valid_timezone(wanted):
+        return wanted
+    return found

@@ -202,7 +202,8 @@ class RecurrenceRow(Base):
 
 
 class ScheduledItemRow(Base):
-    """Something the bot will send on its own: a prompt, reminder, check, round or digest.
+    """Something the bot will send on its own: a prompt, reminder, check, round or digest, or a
+    window that closes. One row per occurrence; the next step is a new row.
 
     The database is the source of truth for what is due (DESIGN.md §4).
     """
@@ -210,42 +211,85 @@ class ScheduledItemRow(Base):
     __tablename__ = "scheduled_items"
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(16))
+    """The team's platform: a process claims only what it has a sender for."""
     kind: Mapped[str] = mapped_column(String(24))
     misstep_id: Mapped[int | None] = mapped_column(ForeignKey("missteps.id", ondelete="CASCADE"))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    """The recipient of a private prompt; NULL for channel posts."""
     occurrence: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    run_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    """When a tick may take it: the due time, or the end of a wait (a pause, working hours, the
+    no-nagging cap, a retry)."""
+    window_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
-    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claimed_by: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """A tick's claim lasts until then; after it (a crashed process) any tick may take the item."""
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("scheduled_items.id", ondelete="SET NULL"))
+    """A bundled item points at the item whose message carries it."""
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     __table_args__ = (
         Index(None, "team_id", "status"),
         Index(None, "misstep_id"),
+        Index(None, "member_id", "status"),
+        # Almost every item has no lead: indexed only where there is one, or SQLite's statistics
+        # would count all the NULLs as one value and make it scan the table for a bundle.
         Index(
-            "ix_scheduled_items_pending_due",
-            "due_at",
+            "ix_scheduled_items_lead_id",
+            "lead_id",
+            postgresql_where=text("lead_id IS NOT NULL"),
+            sqlite_where=text("lead_id IS NOT NULL"),
+        ),
+        # The tick's claim reads only this index: its cost follows the number of due items, not
+        # the number pending.
+        Index(
+            "ix_scheduled_items_pending_run_at",
+            "run_at",
             postgresql_where=text("status = 'pending'"),
             sqlite_where=text("status = 'pending'"),
+        ),
+        # At most one pending item of a kind per misstep, and one pending weekly post of a kind per
+        # team: planning the same thing twice (two processes, a retried command) cannot stack.
+        Index(
+            "uq_scheduled_items_pending_misstep_kind",
+            "misstep_id",
+            "kind",
+            unique=True,
+            postgresql_where=text("status = 'pending' AND misstep_id IS NOT NULL"),
+            sqlite_where=text("status = 'pending' AND misstep_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_scheduled_items_pending_team_post",
+            "team_id",
+            "kind",
+            unique=True,
+            postgresql_where=text("status = 'pending' AND kind IN ('retro_round', 'digest')"),
+            sqlite_where=text("status = 'pending' AND kind IN ('retro_round', 'digest')"),
         ),
     )
 
 
 class DeliveryRow(Base):
-    """One attempt to hand an item's occurrence to a platform. The unique key makes a second send
-    of the same occurrence impossible."""
+    """One message handed (or being handed) to a platform: an item's occurrence, with any items
+    bundled into it. The unique key makes a second send of the same occurrence impossible."""
 
     __tablename__ = "deliveries"
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("scheduled_items.id", ondelete="CASCADE"))
     occurrence: Mapped[int] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(16))
+    """sending, retrying, sent, failed or unknown."""
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    """The recipient of a private message, for the no-nagging cap; NULL for channel posts."""
+    reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    __table_args__ = (UniqueConstraint("item_id", "occurrence"),)
+    __table_args__ = (UniqueConstraint("item_id", "occurrence"), Index(None, "member_id", "created_at"))
 
 
 class InvocationRow(Base):
@@ -256,3 +300,34 @@ class InvocationRow(Base):
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     __table_args__ = (Index(None, "created_at"),)
+
+
+class SlackInstallationRow(Base):
+    """A Slack workspace's bot installation, in multi-workspace (OAuth) mode: the bot token the
+    bot uses there, as slack-sdk's own installation stores keep it. Single-workspace mode (one
+    `SLACK_BOT_TOKEN`) never writes here."""
+
+    __tablename__ = "slack_installations"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(String(32), server_default=text("''"))
+    """Empty outside Enterprise Grid (an empty string, not NULL, so the unique key holds)."""
+    team_id: Mapped[str] = mapped_column(String(32), server_default=text("''"))
+    """Empty for an org-wide installation."""
+    app_id: Mapped[str | None] = mapped_column(String(32))
+    bot_id: Mapped[str] = mapped_column(String(32))
+    bot_user_id: Mapped[str] = mapped_column(String(32))
+    bot_token: Mapped[str] = mapped_column(Text)
+    bot_scopes: Mapped[str] = mapped_column(Text, server_default=text("''"))
+    installer_user_id: Mapped[str | None] = mapped_column(String(32))
+    is_enterprise_install: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    installed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (UniqueConstraint("enterprise_id", "team_id"),)
+
+
+class SlackOAuthStateRow(Base):
+    """OAuth `state` values handed out by the install page, each usable once before it expires."""
+
+    __tablename__ = "slack_oauth_states"
+    state: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (Index(None, "expires_at"),)

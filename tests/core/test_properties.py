@@ -19,9 +19,9 @@ WORDS = [
     *("anon", "stumble", "setback", "fall", "goal:", "next time:", "stuck", "recurred", "unsure"),
     *("csv", "json", "md", "on", "off", "<!channel>", "@everyone", "\u202e", "\x00"),
 ]
-command_texts = st.lists(
-    st.one_of(st.sampled_from(WORDS), st.text(max_size=24)), min_size=0, max_size=8
-).map(" ".join)
+command_texts = st.lists(st.one_of(st.sampled_from(WORDS), st.text(max_size=24)), min_size=0, max_size=8).map(
+    " ".join
+)
 scripts = st.lists(
     st.tuples(st.sampled_from(["ana", "ben"]), st.booleans(), command_texts), min_size=1, max_size=6
 )

@@ -17,6 +17,7 @@ def load_settings(environ: dict[str, str], config_file: Path | None = None) -> S
     """Settings from `environ` only: a missing home config must not leak into the tests."""
     return load_from({"XDG_CONFIG_HOME": "/nonexistent", **environ}, config_file=config_file)
 
+
 EXAMPLE = Path(__file__).parents[2] / "config" / "retro.example.toml"
 
 
@@ -58,7 +59,7 @@ def test_a_malformed_setting_is_one_clear_line(environ: dict[str, str], message:
 def test_a_broken_config_file_names_the_file(tmp_path: Path) -> None:
     config = tmp_path / "retro.toml"
     config.write_text("timezone = \n")
-    with pytest.raises(SettingsError, match="retro.toml can't be read"):
+    with pytest.raises(SettingsError, match=r"retro\.toml can't be read"):
         load_settings({}, config_file=config)
 
 
@@ -88,7 +89,9 @@ def test_every_setting_is_a_settings_field_with_the_same_default() -> None:
     for setting in SETTINGS:
         assert setting.name in fields, setting.name
         field = fields[setting.name]
-        default = field.default_factory() if field.default_factory is not dataclasses.MISSING else field.default
+        default = (
+            field.default_factory() if field.default_factory is not dataclasses.MISSING else field.default
+        )
         if setting.name != "database_url":
             assert default == setting.default, setting.name
 

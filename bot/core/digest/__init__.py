@@ -4,6 +4,7 @@ Contract used by the scheduler: `weekly_digest(uow, team, now)` and `round_summa
 start, end, now)` each return one neutral `Message` (attachments included, e.g. the trend chart).
 """
 
-from bot.core.digest.weekly import round_summary, weekly_digest
+from bot.core.digest.rounds import round_summary
+from bot.core.digest.weekly import weekly_digest
 
 __all__ = ["round_summary", "weekly_digest"]

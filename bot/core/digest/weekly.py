@@ -1,47 +1,44 @@
-"""First cut of the digest: the week's headline counts. (The full digest is issue #6.)"""
+"""The weekly digest: which week, its figures from the database, its words from the renderer."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING
 
-from bot.core.messages import Bullets, Message, Paragraph
-from bot.core.model import Outcome, Team
-from bot.storage.unit_of_work import UnitOfWork
+from bot.core.digest.figures import CHECK_AFTER, DigestWindow
+from bot.core.digest.render import render_digest
+from bot.core.digest.week import Week
+from bot.core.messages import Message
+from bot.core.model import Team
 
-
-def week_bounds(now: datetime, timezone: str) -> tuple[datetime, datetime]:
-    """The last full Monday-to-Monday week before `now`, in the team's timezone, as UTC datetimes."""
-    local = now.astimezone(ZoneInfo(timezone))
-    this_monday = (local - timedelta(days=local.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
-    start = (this_monday - timedelta(days=7)).replace(tzinfo=None).replace(tzinfo=ZoneInfo(timezone))
-    end = this_monday.replace(tzinfo=None).replace(tzinfo=ZoneInfo(timezone))
-    return start, end
+if TYPE_CHECKING:
+    from bot.storage.unit_of_work import UnitOfWork
 
 
-async def weekly_digest(uow: UnitOfWork, team: Team, now: datetime) -> Message:
-    start, end = week_bounds(now, team.timezone)
-    missteps = await uow.missteps(team.id).all()
-    logged = [m for m in missteps if start <= m.created_at < end]
-    decided = [m for m in missteps if m.outcome_at is not None and start <= m.outcome_at < end]
-    learning = sum(m.outcome is Outcome.LEARNING for m in decided)
-    failing = sum(m.outcome is Outcome.FAILING for m in decided)
-    rate = f"{learning / (learning + failing):.0%}" if learning + failing else "n/a"
-    return Message(
-        title=f"Weekly digest: week of {start:%d %b}",
-        blocks=(
-            Bullets(((f"{len(logged)} missteps logged",), (f"learning rate {rate}",))),
-            Paragraph(("Failing = learning, when the lesson sticks.",)),
-        ),
-    )
-
-
-async def round_summary(
-    uow: UnitOfWork, team: Team, start: datetime, end: datetime, now: datetime
+async def weekly_digest(
+    uow: UnitOfWork, team: Team, now: datetime, *, check_after: timedelta = CHECK_AFTER
 ) -> Message:
-    missteps = await uow.missteps(team.id).all()
-    entries = [m for m in missteps if start <= m.created_at < end]
-    return Message(
-        title="Retro round summary",
-        blocks=(Paragraph((f"{len(entries)} entries came in.",)),),
-    )
+    """The digest the team gets on Monday: the last full week before `now`, in the team's timezone."""
+    last_week = Week.containing(now, team.timezone).shift(-1)
+    return await digest_for_week(uow, team, last_week, now, check_after=check_after)
+
+
+class FutureWeek(ValueError):
+    """A digest was asked for a week that has not started yet."""
+
+
+def week_to_show(requested: Week | None, now: datetime, timezone: str) -> Week:
+    """The week a preview shows: the one asked for, else the current one; never a future one."""
+    this_week = Week.containing(now, timezone)
+    if requested is not None and requested > this_week:
+        raise FutureWeek(f"{requested} hasn't started yet; this week is {this_week}.")
+    return requested or this_week
+
+
+async def digest_for_week(
+    uow: UnitOfWork, team: Team, week: Week, now: datetime, *, check_after: timedelta = CHECK_AFTER
+) -> Message:
+    """The digest of any week up to the current one (which is shown "so far")."""
+    window = DigestWindow.for_week(week, team.timezone, now, check_after)
+    figures = await uow.digest(team.id).figures(window)
+    return render_digest(team.name, figures, running=now < window.end)

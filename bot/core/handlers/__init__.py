@@ -1,6 +1,6 @@
 """Command handlers, one module per topic, and the one table the engine dispatches on."""
 
-from bot.core.handlers import missteps
+from bot.core.handlers import digest, missteps, schedule
 
-HANDLERS = {**missteps.HANDLERS}
+HANDLERS = {**missteps.HANDLERS, **digest.HANDLERS, **schedule.HANDLERS}
 """Command value type -> handler. Add a topic's handlers here."""

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot.core import render
+from bot.core import prompts, render
 from bot.core.commands import missteps as cmd
 from bot.core.commands.base import UsageError
 from bot.core.events import CheckAnswered, LessonRecorded, MisstepLogged, RecurrenceConfirmed
@@ -12,18 +13,19 @@ from bot.core.export import export_file, load_history
 from bot.core.forms import lesson_form, oops_form
 from bot.core.lifecycle import forget_anonymous_author, refresh_outcome
 from bot.core.messages import Message, Reply
-from bot.core.model import Misstep, RecurrenceStatus
+from bot.core.model import ItemKind, Lesson, Misstep, RecurrenceStatus
 from bot.core.similarity import Document
+from bot.core.similarity import misstep_document as document
 from bot.core.text import markup
 
 if TYPE_CHECKING:
     from bot.core.engine import Context
 
 
-def misstep_document(misstep: Misstep) -> Document:
-    """What the matcher compares: what happened, the goal and the tags."""
-    text = misstep.what if misstep.goal is None else f"{misstep.what}. {misstep.goal}"
-    return Document(misstep.id, text, misstep.tags)
+def misstep_document(misstep: Misstep, lesson: Lesson | None = None) -> Document:
+    """What the matcher compares: what happened, the goal, the lesson and the tags, built exactly
+    as the evaluation of the matchers builds it (`bot.core.similarity_eval`)."""
+    return document(misstep.id, misstep.what, misstep.goal, misstep.tags, lesson.text if lesson else None)
 
 
 async def oops(ctx: Context, command: cmd.Oops) -> Reply:
@@ -40,7 +42,9 @@ async def oops(ctx: Context, command: cmd.Oops) -> Reply:
     )
     history = await ctx.missteps.with_lessons()
     by_id = {m.id: (m, lesson) for m, lesson in history}
-    matches = ctx.matcher.suggest(misstep_document(misstep), [misstep_document(m) for m, _ in history])
+    matches = ctx.matcher.suggest(
+        misstep_document(misstep), [misstep_document(m, lesson) for m, lesson in history]
+    )
     suggestions = [by_id[match.key] for match in matches[:1]]
     for match in matches[:1]:
         await ctx.missteps.suggest_recurrence(misstep.id, match.key, match.score, ctx.now)
@@ -100,12 +104,18 @@ async def lessons(ctx: Context, command: cmd.Lessons) -> Reply:
     return Reply(private=(render.lessons_list(pairs, command.words),))
 
 
+UNDELIVERED_SHOWN_FOR = timedelta(days=30)
+"""How far back `/retro status` lists messages that failed or may not have arrived."""
+
+
 async def status(ctx: Context, command: cmd.Status) -> Reply:
     if command.number is None:
+        undelivered = await ctx.uow.agenda(ctx.team.id).undelivered(ctx.now - UNDELIVERED_SHOWN_FOR)
+        failed = [prompts.undelivered_line(item, number, ctx.team.timezone) for item, number in undelivered]
         return Reply(
             private=(
                 render.open_items(
-                    await ctx.missteps.waiting_for_lesson(), await ctx.missteps.waiting_for_check()
+                    await ctx.missteps.waiting_for_lesson(), await ctx.missteps.waiting_for_check(), failed
                 ),
             )
         )
@@ -131,11 +141,14 @@ async def check(ctx: Context, command: cmd.Check) -> Reply:
         )
     previous = await ctx.missteps.checks_for(misstep.id)
     last = previous[-1] if previous else None
+    asked = await ctx.uow.agenda(ctx.team.id).latest(misstep.id, ItemKind.CHECK)
     if (
         last is not None
         and last.answer is command.answer
         and last.answered_by == ctx.member.id
         and last.answered_at >= lesson.updated_at
+        # The same answer to a check asked again since ("unsure" twice) is a new answer.
+        and not (asked is not None and asked.sent_at is not None and asked.sent_at > last.answered_at)
     ):
         # A double-clicked button or a repeated command: the answer is already on record.
         return Reply(private=(render.check_saved(misstep, command.answer, misstep.outcome),))

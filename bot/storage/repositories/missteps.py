@@ -48,6 +48,8 @@ def misstep_record(row: MisstepRow, tags: Sequence[str]) -> Misstep:
         prompt_state=LessonPromptState(row.prompt_state),
         outcome=Outcome(row.outcome),
         outcome_at=row.outcome_at,
+        prompt_closed_at=row.prompt_closed_at,
+        check_window_closed_at=row.check_window_closed_at,
     )
 
 
@@ -86,6 +88,7 @@ def recurrence_record(row: RecurrenceRow) -> Recurrence:
         score=row.score,
         created_at=row.created_at,
         decided_at=row.decided_at,
+        decided_by=row.decided_by,
     )
 
 
@@ -383,18 +386,6 @@ class TeamMissteps:
             .order_by(RecurrenceRow.created_at, RecurrenceRow.id)
         )
         return [recurrence_record(row) for row in rows]
-
-    async def all_recurrences(self) -> list[Recurrence]:
-        rows = await self._session.scalars(
-            select(RecurrenceRow).where(RecurrenceRow.team_id == self.team_id).order_by(RecurrenceRow.id)
-        )
-        return [recurrence_record(row) for row in rows]
-
-    async def all_checks(self) -> list[Check]:
-        rows = await self._session.scalars(
-            select(CheckRow).where(CheckRow.team_id == self.team_id).order_by(CheckRow.id)
-        )
-        return [check_record(row) for row in rows]
 
     async def numbers(self, misstep_ids: Sequence[int]) -> dict[int, int]:
         if not misstep_ids:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.model import Team, TeamRef
-from bot.storage.tables import MemberRow, TeamRow, WorkspaceRow
+from bot.storage.tables import CheckRow, LessonRow, MemberRow, MisstepRow, TeamRow, WorkspaceRow
 
 
 def team_record(row: TeamRow) -> Team:
@@ -40,6 +40,23 @@ class TeamRepository:
         row = await self._session.get(TeamRow, team_id)
         return None if row is None else team_record(row)
 
+    async def first_in_workspace(self, platform: str, workspace: str) -> Team | None:
+        """The workspace's oldest team: on platforms where a workspace is one team (a Discord
+        guild), the team, wherever its channel is."""
+        row = await self._session.scalar(
+            select(TeamRow)
+            .where(TeamRow.platform == platform, TeamRow.workspace == workspace)
+            .order_by(TeamRow.id)
+            .limit(1)
+        )
+        return None if row is None else team_record(row)
+
+    async def move(self, team_id: int, channel: str, name: str) -> None:
+        """The team lives in another channel of its workspace from now on, with all its history."""
+        await self._session.execute(
+            update(TeamRow).where(TeamRow.id == team_id).values(channel=channel, name=name)
+        )
+
     async def find_by_name(self, name: str) -> list[Team]:
         """Teams whose name or channel is `name` (for the command line's `--team`)."""
         rows = await self._session.scalars(
@@ -49,6 +66,29 @@ class TeamRepository:
 
     async def all(self) -> list[Team]:
         rows = await self._session.scalars(select(TeamRow).order_by(TeamRow.id))
+        return [team_record(row) for row in rows]
+
+    async def joined_by(self, member_id: int, limit: int) -> list[Team]:
+        """Teams a member took part in (logged a misstep, recorded a lesson, answered a check),
+        most recently active first. Never a team they have not touched: a private channel stays private."""
+        activity = union_all(
+            select(MisstepRow.team_id, MisstepRow.created_at.label("at")).where(
+                MisstepRow.author_id == member_id
+            ),
+            select(LessonRow.team_id, LessonRow.updated_at).where(LessonRow.owner_id == member_id),
+            select(CheckRow.team_id, CheckRow.answered_at).where(CheckRow.answered_by == member_id),
+        ).subquery()
+        latest = (
+            select(activity.c.team_id, func.max(activity.c.at).label("at"))
+            .group_by(activity.c.team_id)
+            .subquery()
+        )
+        rows = await self._session.scalars(
+            select(TeamRow)
+            .join(latest, latest.c.team_id == TeamRow.id)
+            .order_by(latest.c.at.desc(), TeamRow.id)
+            .limit(limit)
+        )
         return [team_record(row) for row in rows]
 
     async def add(self, ref: TeamRef, name: str, timezone: str, now: datetime) -> Team:

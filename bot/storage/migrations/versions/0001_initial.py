@@ -225,18 +225,28 @@ def upgrade() -> None:
         "scheduled_items",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("team_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("platform", sa.String(length=16), nullable=False),
         sa.Column("kind", sa.String(length=24), nullable=False),
         sa.Column("misstep_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("member_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("occurrence", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("due_at", sa.DateTime(), nullable=False),
+        sa.Column("run_at", sa.DateTime(), nullable=False),
+        sa.Column("window_start", sa.DateTime(), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), server_default=sa.text("0"), nullable=False),
-        sa.Column("lease_until", sa.DateTime(), nullable=True),
         sa.Column("claimed_by", sa.String(length=64), nullable=True),
+        sa.Column("lease_until", sa.DateTime(), nullable=True),
+        sa.Column("lead_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("sent_at", sa.DateTime(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["lead_id"],
+            ["scheduled_items.id"],
+            name=op.f("fk_scheduled_items_lead_id_scheduled_items"),
+            ondelete="SET NULL",
+        ),
         sa.ForeignKeyConstraint(
             ["member_id"],
             ["members.id"],
@@ -254,17 +264,44 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_scheduled_items")),
     )
+    op.create_index(
+        "ix_scheduled_items_lead_id",
+        "scheduled_items",
+        ["lead_id"],
+        unique=False,
+        postgresql_where=sa.text("lead_id IS NOT NULL"),
+        sqlite_where=sa.text("lead_id IS NOT NULL"),
+    )
+    op.create_index(
+        op.f("ix_scheduled_items_member_id_status"), "scheduled_items", ["member_id", "status"], unique=False
+    )
     op.create_index(op.f("ix_scheduled_items_misstep_id"), "scheduled_items", ["misstep_id"], unique=False)
     op.create_index(
-        "ix_scheduled_items_pending_due",
+        "ix_scheduled_items_pending_run_at",
         "scheduled_items",
-        ["due_at"],
+        ["run_at"],
         unique=False,
         postgresql_where=sa.text("status = 'pending'"),
         sqlite_where=sa.text("status = 'pending'"),
     )
     op.create_index(
         op.f("ix_scheduled_items_team_id_status"), "scheduled_items", ["team_id", "status"], unique=False
+    )
+    op.create_index(
+        "uq_scheduled_items_pending_misstep_kind",
+        "scheduled_items",
+        ["misstep_id", "kind"],
+        unique=True,
+        postgresql_where=sa.text("status = 'pending' AND misstep_id IS NOT NULL"),
+        sqlite_where=sa.text("status = 'pending' AND misstep_id IS NOT NULL"),
+    )
+    op.create_index(
+        "uq_scheduled_items_pending_team_post",
+        "scheduled_items",
+        ["team_id", "kind"],
+        unique=True,
+        postgresql_where=sa.text("status = 'pending' AND kind IN ('retro_round', 'digest')"),
+        sqlite_where=sa.text("status = 'pending' AND kind IN ('retro_round', 'digest')"),
     )
 
     op.create_table(
@@ -273,6 +310,8 @@ def upgrade() -> None:
         sa.Column("item_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("occurrence", sa.Integer(), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("member_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("finished_at", sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(
@@ -281,12 +320,48 @@ def upgrade() -> None:
             name=op.f("fk_deliveries_item_id_scheduled_items"),
             ondelete="CASCADE",
         ),
+        sa.ForeignKeyConstraint(
+            ["member_id"], ["members.id"], name=op.f("fk_deliveries_member_id_members"), ondelete="SET NULL"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_deliveries")),
         sa.UniqueConstraint("item_id", "occurrence", name=op.f("uq_deliveries_item_id_occurrence")),
+    )
+    op.create_index(
+        op.f("ix_deliveries_member_id_created_at"), "deliveries", ["member_id", "created_at"], unique=False
+    )
+
+    op.create_table(
+        "slack_installations",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("enterprise_id", sa.String(length=32), server_default=sa.text("''"), nullable=False),
+        sa.Column("team_id", sa.String(length=32), server_default=sa.text("''"), nullable=False),
+        sa.Column("app_id", sa.String(length=32), nullable=True),
+        sa.Column("bot_id", sa.String(length=32), nullable=False),
+        sa.Column("bot_user_id", sa.String(length=32), nullable=False),
+        sa.Column("bot_token", sa.Text(), nullable=False),
+        sa.Column("bot_scopes", sa.Text(), server_default=sa.text("''"), nullable=False),
+        sa.Column("installer_user_id", sa.String(length=32), nullable=True),
+        sa.Column("is_enterprise_install", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column("installed_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_slack_installations")),
+        sa.UniqueConstraint(
+            "enterprise_id", "team_id", name=op.f("uq_slack_installations_enterprise_id_team_id")
+        ),
+    )
+    op.create_table(
+        "slack_oauth_states",
+        sa.Column("state", sa.String(length=64), nullable=False),
+        sa.Column("expires_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("state", name=op.f("pk_slack_oauth_states")),
+    )
+    op.create_index(
+        op.f("ix_slack_oauth_states_expires_at"), "slack_oauth_states", ["expires_at"], unique=False
     )
 
 
 def downgrade() -> None:
+    op.drop_table("slack_oauth_states")
+    op.drop_table("slack_installations")
     op.drop_table("deliveries")
     op.drop_table("scheduled_items")
     op.drop_table("recurrences")

@@ -1,0 +1,82 @@
+"""`app_uninstalled` and `tokens_revoked` stop all sends to the workspace and keep its data."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import select
+
+from adapters.fake import ManualClock
+from adapters.slack import SlackService
+from bot.app import App, build_ticker
+from bot.storage.database import Database
+from bot.storage.tables import ScheduledItemRow
+from tests.emulators.slack import SlackEmulator
+from tests.slack.chat import say
+from tests.slack.test_scheduled import due
+
+pytestmark = pytest.mark.wire
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database.connect(database_url)
+    yield database
+    await database.close()
+
+
+async def stopped(db: Database, workspace: str) -> bool:
+    async with db.unit_of_work() as uow:
+        return await uow.teams.workspace_stopped("slack", workspace)
+
+
+async def missteps(db: Database) -> int:
+    async with db.unit_of_work() as uow:
+        return sum([await uow.missteps(t.id).count() for t in await uow.teams.all()])
+
+
+async def test_uninstalling_stops_sends_and_keeps_the_data(
+    slack: SlackEmulator, bot: App, db: Database, database_url: str
+) -> None:
+    await say(slack, "oops the build broke")
+    assert not await stopped(db, slack.team_id)
+    first = await slack.event({"type": "app_uninstalled"}, event_id="Ev1")
+    again = await slack.event({"type": "app_uninstalled"}, event_id="Ev1", retry=1)  # Slack's redelivery
+    assert (first.status, again.status) == (200, 200)
+    await slack_settles(bot)
+    assert await stopped(db, slack.team_id)
+    assert await missteps(db) == 1
+    # The lesson prompt falls due: nothing goes out to the workspace.
+    prompt_at = await due(database_url, "lesson_prompt")
+    await build_ticker(bot.settings, bot.database, ManualClock(prompt_at), bot.senders).tick()
+    assert not [c for c in slack.calls if c.method in {"conversations.open", "chat.postMessage"}]
+    async with db.unit_of_work() as uow:
+        status, error = (
+            await uow.session.execute(
+                select(ScheduledItemRow.status, ScheduledItemRow.last_error).where(
+                    ScheduledItemRow.kind == "lesson_prompt"
+                )
+            )
+        ).one()
+    assert status == "failed"
+    assert "app_uninstalled" in error
+
+
+async def test_a_revoked_user_token_changes_nothing_but_a_revoked_bot_token_stops_sends(
+    slack: SlackEmulator, bot: App, db: Database
+) -> None:
+    await say(slack, "oops the build broke")
+    await slack.event({"type": "tokens_revoked", "tokens": {"oauth": ["U1"], "bot": []}})
+    await slack_settles(bot)
+    assert not await stopped(db, slack.team_id)
+    await slack.event({"type": "tokens_revoked", "tokens": {"oauth": [], "bot": ["UBOT"]}})
+    await slack_settles(bot)
+    assert await stopped(db, slack.team_id)
+    assert await missteps(db) == 1
+
+
+async def slack_settles(app: App) -> None:
+    """Wait for the work the events started (it runs after the ack)."""
+    service = next(s for s in app.services if isinstance(s, SlackService))
+    await service.settle()

@@ -1,0 +1,76 @@
+"""A slow database never makes Slack wait: the ack goes out first, the answer when the work is done.
+
+The database is made slow for real, not by patching: another connection holds the write lock
+(SQLite) or an exclusive table lock (PostgreSQL) while Slack sends the command, so the bot's
+unit of work waits on the database itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+
+from bot.app import App
+from tests.emulators.slack import TRIGGER_SECONDS, SlackEmulator, visible_text
+
+pytestmark = pytest.mark.wire
+
+
+@asynccontextmanager
+async def database_held(database_url: str) -> AsyncIterator[None]:
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        # In a thread: waiting here for the lock must not stop the bot's loop from finishing
+        # (and committing) whatever it is in the middle of.
+        connection = sqlite3.connect(url.database or "", isolation_level=None, check_same_thread=False)
+        await asyncio.to_thread(connection.execute, "BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(connection.execute, "ROLLBACK")
+            connection.close()
+        return
+    pg = await asyncpg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
+    transaction = pg.transaction()
+    await transaction.start()
+    await pg.execute("LOCK TABLE teams IN ACCESS EXCLUSIVE MODE")
+    try:
+        yield
+    finally:
+        await transaction.rollback()
+        await pg.close()
+
+
+async def test_the_ack_comes_before_the_slow_work(slack: SlackEmulator, bot: App, database_url: str) -> None:
+    async with database_held(database_url):
+        delivery = await slack.command("oops the deploy broke")
+        assert delivery.status == 200
+        await asyncio.sleep(1.0)
+        assert slack.replies_to("U1") == []  # the bot is still waiting for the database
+        released = time.monotonic()
+    reply = await slack.wait_for(lambda: slack.calls_to("response_url"), within=30)
+    assert delivery.answered_at < released < reply[0].at
+    assert "Logged #1" in visible_text(slack.replies_to("U1")[0].blocks)
+
+
+async def test_a_form_opens_in_time_even_when_the_database_is_slower_than_the_trigger(
+    slack: SlackEmulator, bot: App, database_url: str
+) -> None:
+    async with database_held(database_url):
+        delivery = await slack.command("oops")
+        # Slack's trigger expires after 3 s; the database stays locked longer than that.
+        await asyncio.sleep(TRIGGER_SECONDS + 0.5)
+        released = time.monotonic()
+    update = await slack.wait_for(lambda: slack.calls_to("views.update"), within=30)
+    opened = slack.calls_to("views.open")
+    assert delivery.answered_at < released
+    assert opened[0].at < released < update[0].at
+    view = slack.views[update[0].args["view_id"]]
+    assert view["title"]["text"] == "Log a misstep"
