@@ -38,9 +38,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-from bot.core.digest.figures import CHECK_AFTER, DigestWindow
+from bot.core.digest.figures import DigestWindow
 from bot.core.digest.render import render_digest
 from bot.core.digest.week import Week
+from bot.scheduling.policy import SchedulePolicy
 from bot.storage.database import Database
 from bot.storage.migrate import upgrade
 
@@ -98,6 +99,8 @@ COLUMNS = {
         "decided_by",
     ),
 }
+
+CHECK_AFTER = SchedulePolicy().check_after
 
 
 # -- the generated history ------------------------------------------------------------------

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.model import Depth, ItemKind, ItemStatus, LessonPromptState, Outcome, TeamRef, WorkingHours
 from bot.core.ports import Outgoing
+from bot.core.similarity import LexicalMatcher
 from bot.scheduling.policy import SchedulePolicy
 from bot.scheduling.tick import Ticker
 from bot.storage.database import Database
@@ -177,7 +178,7 @@ async def run_one(url: str, backend: str, pending: int, due: int, repeat: int) -
         policy = SchedulePolicy(working_hours=hours, weekdays=frozenset(range(7)))
         times = []
         for _ in range(repeat):
-            ticker = Ticker(database, lambda: now, {PLATFORM: NoOpSender()}, policy)
+            ticker = Ticker(database, lambda: now, {PLATFORM: NoOpSender()}, policy, LexicalMatcher())
             started = time.perf_counter()
             report = await ticker.tick()
             times.append(time.perf_counter() - started)

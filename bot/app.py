@@ -82,10 +82,19 @@ def build_engine(settings: Settings, database: Database, clock: Clock) -> Engine
 
 
 def build_ticker(
-    settings: Settings, database: Database, clock: Clock, senders: Mapping[str, Sender]
+    settings: Settings,
+    database: Database,
+    clock: Clock,
+    senders: Mapping[str, Sender],
+    matcher: Matcher | None = None,
 ) -> Ticker:
-    """The delivery side: ticks through the senders of the platforms this process serves."""
-    return Ticker(database, clock, senders, SchedulePolicy.from_settings(settings))
+    """The delivery side: ticks through the senders of the platforms this process serves.
+
+    Pass the engine's matcher to share it (a meaning-based one loads a model); without one, the
+    settings' matcher is built."""
+    return Ticker(
+        database, clock, senders, SchedulePolicy.from_settings(settings), matcher or build_matcher(settings)
+    )
 
 
 async def prepare_database(settings: Settings) -> Database:
@@ -188,6 +197,8 @@ async def build_app(
         app.add_sender(sender)
     if heartbeat:
         app.services.append(
-            Heartbeat(build_ticker(settings, database, clock, app.senders), settings.tick_interval)
+            Heartbeat(
+                build_ticker(settings, database, clock, app.senders, engine.matcher), settings.tick_interval
+            )
         )
     return app

@@ -37,7 +37,8 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
 async def cmd_chat(settings: Settings, args: argparse.Namespace) -> None:
     from adapters.terminal import TerminalChat
 
-    app = await build_app(settings, terminal=False)
+    # The chat only: a process that also ran Slack or Discord here would answer their users too.
+    app = await build_app(settings.without_platforms(), terminal=False)
     chat = TerminalChat.from_settings(app.engine, settings, team=args.team, user=args.user)
     app.services.append(chat)
     app.add_sender(chat.sender)
@@ -53,7 +54,7 @@ async def cmd_tick(settings: Settings, args: argparse.Namespace) -> None:
         # No platform configured: deliver the terminal teams' messages by printing them.
         app.add_sender(TerminalSender(sys.stdout))
     try:
-        report = await build_ticker(settings, app.database, clock, app.senders).tick()
+        report = await build_ticker(settings, app.database, clock, app.senders, app.engine.matcher).tick()
     finally:
         await app.close()
     print(f"retro tick at {clock():%Y-%m-%d %H:%M:%S} UTC: {report}", file=sys.stderr)

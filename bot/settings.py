@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
@@ -397,6 +397,12 @@ class Settings:
     discord_api_url: str = "https://discord.com/api/v10"
     discord_dev_guilds: tuple[str, ...] = ()
     config_file: str | None = None
+
+    def without_platforms(self) -> Settings:
+        """These settings with no Slack or Discord: for the terminal chat, which talks to nobody else."""
+        return replace(
+            self, slack_bot_token=None, slack_app_token=None, slack_client_id=None, discord_bot_token=None
+        )
 
     @property
     def slack_enabled(self) -> bool:

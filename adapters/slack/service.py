@@ -49,6 +49,7 @@ from adapters.slack.translate import (
     message_view,
     placeholder_view,
     slack_messages,
+    submission_error,
     team_id_of,
     user_of,
     view_invocation,
@@ -241,7 +242,13 @@ class SlackService:
         self._spawn(self._action(body, action, context.client), "button")
 
     async def _on_submission(self, ack: Any, body: dict[str, Any], context: AsyncBoltContext) -> None:
-        await ack()  # closes the modal; the answer follows as a message
+        # Checking the inputs is pure and quick, so a typo is shown under its input, inside the
+        # still-open modal, with everything typed kept; anything else closes it and answers after.
+        problem = submission_error(body)
+        if problem is not None:
+            await ack(response_action="errors", errors={problem.input: problem.message})
+            return
+        await ack()
         self._spawn(self._submission(body, context.client), "form")
 
     async def _on_home_opened(

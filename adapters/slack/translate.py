@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.core.forms import requests_form
+from bot.core.forms import InputError, input_error, requests_form
 from bot.core.messages import (
     Block,
     Bullets,
@@ -538,6 +538,16 @@ def view_invocation(body: Mapping[str, Any], context: FormContext, actor: Actor)
         values=form_values(view.get("state") or {}),
         key=f"slack:view:{view['id']}",
     )
+
+
+def submission_error(body: Mapping[str, Any]) -> InputError | None:
+    """The first input of a submitted modal that the grammar refuses (its block id is the input's
+    name), or None when the form may go ahead."""
+    try:
+        context = decode_form_context(body["view"].get("private_metadata") or "")
+    except ValueError:
+        return None
+    return input_error(context.command, form_values(body["view"].get("state") or {}))
 
 
 def team_id_of(body: Mapping[str, Any]) -> str | None:

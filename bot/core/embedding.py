@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -47,8 +48,15 @@ class EncodingCache(Generic[T]):
         self._encode = encode
         self.size = size
         self._cache: OrderedDict[str, T] = OrderedDict()
+        # The engine calls matchers from worker threads (so a model never blocks the event loop);
+        # one lock keeps the cache whole and the model on one text batch at a time.
+        self._lock = threading.Lock()
 
     def get(self, texts: Sequence[str]) -> list[T]:
+        with self._lock:
+            return self._get(texts)
+
+    def _get(self, texts: Sequence[str]) -> list[T]:
         missing = [text for text in dict.fromkeys(texts) if text not in self._cache]
         fresh = dict(zip(missing, self._encode(missing), strict=True)) if missing else {}
         found = [fresh[text] if text in fresh else self._cache[text] for text in texts]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 from bot.core.commands.base import UsageError
 from bot.core.commands.grammar import GRAMMAR
 from bot.core.commands.missteps import MAX_COMMITMENT, MAX_GOAL, MAX_LESSON, MAX_WHAT, LearnedForm, OopsForm
@@ -18,6 +21,22 @@ def requests_form(text: str) -> bool:
         return isinstance(GRAMMAR.parse(text), OopsForm | LearnedForm)
     except UsageError:
         return False
+
+
+@dataclass(frozen=True, slots=True)
+class InputError:
+    input: str
+    message: str
+
+
+def input_error(command: str, values: Mapping[str, str]) -> InputError | None:
+    """What is wrong with one input of a submitted form, before anything runs. Pure and quick, so
+    an adapter can answer inside the form (Slack shows it under the input and keeps what was typed)."""
+    try:
+        GRAMMAR.parse(command, values)
+    except UsageError as error:
+        return InputError(error.field, error.message) if error.field else None
+    return None
 
 
 def oops_form() -> Form:

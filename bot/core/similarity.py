@@ -20,6 +20,8 @@ from typing import Protocol
 
 import snowballstemmer
 
+from bot.core.model import Lesson, Misstep
+
 
 @dataclass(frozen=True, slots=True)
 class Document:
@@ -51,6 +53,13 @@ def misstep_document(
     """
     text = ". ".join(part for part in (what, goal, lesson) if part)
     return Document(key, text, tuple(tags), happened=". ".join(part for part in (what, goal) if part))
+
+
+def document_of(misstep: Misstep, lesson: Lesson | None = None) -> Document:
+    """The matcher's view of a stored misstep (and its lesson, for an earlier one)."""
+    return misstep_document(
+        misstep.id, misstep.what, misstep.goal, misstep.tags, lesson.text if lesson else None
+    )
 
 
 class Matcher(Protocol):

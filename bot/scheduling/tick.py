@@ -36,6 +36,7 @@ from bot.core.clock import Clock
 from bot.core.messages import Message
 from bot.core.model import WEEKLY_KINDS, ItemKind, ItemStatus, LessonPromptState, ScheduledItem
 from bot.core.ports import Destination, Outgoing, RateLimited, Rejected, Sender, TransientError
+from bot.core.similarity import Matcher
 from bot.scheduling import planner, plans
 from bot.scheduling.policy import SchedulePolicy
 from bot.storage.database import Database
@@ -213,6 +214,7 @@ class Ticker:
         clock: Clock,
         senders: Mapping[str, Sender],
         policy: SchedulePolicy,
+        matcher: Matcher,
         *,
         worker: str | None = None,
         rng: Random | None = None,
@@ -223,6 +225,8 @@ class Ticker:
         self.senders = senders
         """By platform; shared with the app, so adapters may register theirs after this is built."""
         self.policy = policy
+        self.matcher = matcher
+        """For the round summary's "we already learned this in #7"."""
         self.worker = worker or worker_name()
         self.rng = rng or Random()
         self.batch_size = batch_size
@@ -387,7 +391,7 @@ class Ticker:
                 return prompts.round_invitation(summary, planner.zone_name(team.timezone, "UTC"), now)
             case ItemKind.ROUND_SUMMARY:
                 start = item.window_start or item.due_at - timedelta(days=7)
-                return await digest.round_summary(uow, team, start, item.due_at, now)
+                return await digest.round_summary(uow, team, start, item.due_at, now, self.matcher)
             case ItemKind.DIGEST:
                 return await digest.weekly_digest(uow, team, now, check_after=self.policy.check_after)
         return None

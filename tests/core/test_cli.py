@@ -108,3 +108,11 @@ def test_workspace_delete_asks_for_confirmation(home: dict[str, str]) -> None:
     result = retro("workspace", "delete", "--platform", "slack", "--workspace", "T1", env=home)
     assert result.returncode == 1
     assert "add --yes to confirm" in result.stderr
+
+
+def test_chat_talks_to_nobody_else_even_with_platform_tokens(home: dict[str, str]) -> None:
+    # An unreachable Slack API: a chat that started the Slack adapter would fail or hang here.
+    tokens = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": "http://127.0.0.1:9/api/"}
+    result = retro("chat", "--user", "ana", stdin="oops local only\n", env={**home, **tokens})
+    assert result.returncode == 0, result.stderr
+    assert "Logged #1" in result.stdout

@@ -175,3 +175,24 @@ def test_help_for_one_command_shows_usage_and_examples() -> None:
 def test_help_for_an_unknown_topic_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="don't know"):
         GRAMMAR.help("nonsense")
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"what": "x" * 2_001}, "what"),
+        ({"what": "ok", "goal": "g" * 501}, "goal"),
+        ({"what": "ok", "depth": "abyss"}, "depth"),
+        ({"what": "ok", "tags": " ".join(f"t{i}" for i in range(11))}, "tags"),
+    ],
+)
+def test_a_bad_form_value_names_its_input(values: dict[str, str], field: str) -> None:
+    with pytest.raises(UsageError) as error:
+        GRAMMAR.parse("oops", values)
+    assert error.value.field == field
+
+
+def test_a_bad_lesson_form_value_names_its_input() -> None:
+    with pytest.raises(UsageError) as error:
+        GRAMMAR.parse("learned #3", {"lesson": "fine", "next_time": "n" * 501})
+    assert error.value.field == "next_time"

@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.core.digest.figures import CHECK_AFTER, DigestFigures, DigestWindow, Repeat, WeekOutcomes, Win
+from bot.core.digest.figures import DigestFigures, DigestWindow, Repeat, WeekOutcomes, Win
 from bot.core.digest.week import Week
 from bot.core.model import Depth
+from bot.scheduling.policy import SchedulePolicy
 from bot.storage.database import Database
 from tests.digest.history import add_team, build_history
 
@@ -26,6 +27,8 @@ REPEAT = Repeat(
     commitment="check the migration list before a demo",
     owner_name="Ben",
 )
+
+CHECK_AFTER = SchedulePolicy().check_after
 
 
 def trend(**weeks: tuple[int, int]) -> tuple[WeekOutcomes, ...]:

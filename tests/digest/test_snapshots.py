@@ -20,6 +20,7 @@ from bot.core.digest.week import Week
 from bot.core.digest.weekly import digest_for_week
 from bot.core.messages import Message, render_plain
 from bot.core.model import TeamRef
+from bot.scheduling.policy import SchedulePolicy
 from bot.storage.database import Database
 from tests.digest.history import add_team, build_history
 
@@ -57,7 +58,7 @@ async def digest(database: Database, case: str) -> Message:
     if with_history:
         await build_history(database, team)
     async with database.unit_of_work() as uow:
-        return await digest_for_week(uow, team, week, now)
+        return await digest_for_week(uow, team, week, now, check_after=SchedulePolicy().check_after)
 
 
 @pytest.mark.parametrize("case", CASES)

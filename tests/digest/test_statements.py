@@ -11,6 +11,7 @@ from sqlalchemy import event
 
 from bot.core.digest.weekly import weekly_digest
 from bot.core.model import Depth, Team
+from bot.scheduling.policy import SchedulePolicy
 from bot.storage.database import Database
 from tests.digest.history import TEAM_CREATED, add_team, build_history
 
@@ -35,7 +36,7 @@ def counting(database: Database) -> Iterator[list[str]]:
 async def digest_statements(database: Database, team: Team) -> list[str]:
     async with database.unit_of_work() as uow:
         with counting(database) as statements:
-            await weekly_digest(uow, team, NOW)
+            await weekly_digest(uow, team, NOW, check_after=SchedulePolicy().check_after)
     return [s for s in statements if not s.startswith(("BEGIN", "PRAGMA"))]
 
 

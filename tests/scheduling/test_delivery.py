@@ -15,6 +15,7 @@ from adapters.fake import FakeChat, ManualClock
 from bot.core.engine import Engine
 from bot.core.model import ItemKind, ItemStatus
 from bot.core.ports import Outgoing, RateLimited, Rejected, TransientError
+from bot.core.similarity import LexicalMatcher
 from bot.scheduling import planner
 from bot.scheduling.policy import SchedulePolicy
 from bot.scheduling.tick import SEND_CONCURRENCY, Ticker
@@ -31,7 +32,7 @@ SUMMARY = ScheduledItemRow.kind == ItemKind.ROUND_SUMMARY.value
 
 
 def ticker(database: Database, clock: ManualClock, sink: KeyedSink, batch_size: int = 200) -> Ticker:
-    return Ticker(database, clock, {sink.platform: sink}, POLICY, batch_size=batch_size)
+    return Ticker(database, clock, {sink.platform: sink}, POLICY, LexicalMatcher(), batch_size=batch_size)
 
 
 async def seed_posts(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bot.app import App
@@ -44,6 +46,19 @@ async def test_oops_without_text_opens_the_form_and_submitting_it_logs_the_misst
     assert "set up the account" in story
     assert "#imports #onboarding" in story
     assert "anonymously" in story
+
+
+async def test_a_bad_input_is_shown_under_it_in_the_open_form_and_nothing_is_logged(
+    slack: SlackEmulator, bot: App
+) -> None:
+    view_id = await open_form(slack, "oops")
+    too_many = ", ".join(f"tag{i}" for i in range(11))
+    submitted = await slack.submit(view_id, {"what": "the import lost our tags", "tags": too_many})
+    assert submitted.status == 200
+    answer = json.loads(submitted.body)
+    assert answer["response_action"] == "errors"
+    assert answer["errors"] == {"tags": "That's 11 tags; 10 at most, please."}
+    assert "Nothing open" in await say(slack, "status")
 
 
 async def test_the_lesson_form_saves_the_lesson(slack: SlackEmulator, bot: App) -> None:

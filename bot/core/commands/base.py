@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,11 +23,22 @@ MAX_NUMBER = 2**31 - 1
 class UsageError(Exception):
     """Bad input. The message is shown to the person as is: friendly, and says what to type."""
 
-    def __init__(self, message: str, topic: str | None = None) -> None:
+    def __init__(self, message: str, topic: str | None = None, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.topic = topic
         """The subcommand whose help would help, if any."""
+        self.field = field
+        """The form input the message is about, so a form can show it next to that input."""
+
+
+@contextmanager
+def form_field(name: str) -> Iterator[None]:
+    """Tag the usage errors raised inside with the form input they are about."""
+    try:
+        yield
+    except UsageError as error:
+        raise UsageError(error.message, error.topic, name) from None
 
 
 Parse = Callable[[str], Any]

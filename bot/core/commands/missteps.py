@@ -10,6 +10,7 @@ from bot.core.commands.base import (
     CommandSpec,
     UsageError,
     clean_text,
+    form_field,
     is_number_token,
     limit,
     parse_number,
@@ -131,24 +132,43 @@ def parse_oops(args: str) -> Oops | OopsForm:
 
 
 def build_oops(what: str, goal: str | None, depth: Depth, tags: tuple[str, ...], anonymous: bool) -> Oops:
-    what = limit(clean_text(what), "description", MAX_WHAT)
+    return Oops(what=_what(what), goal=_goal(goal), depth=depth, tags=tags, anonymous=anonymous)
+
+
+def _what(text: str) -> str:
+    what = limit(clean_text(text), "description", MAX_WHAT)
     if not what:
         raise UsageError(
             "Say what happened after `oops`, for example: "
             "`/retro oops the deploy script skipped the migrations #deploys`.",
             "oops",
         )
-    goal = limit(clean_text(goal or ""), "goal", MAX_GOAL) or None
-    return Oops(what=what, goal=goal, depth=depth, tags=tags, anonymous=anonymous)
+    return what
+
+
+def _goal(text: str | None) -> str | None:
+    return limit(clean_text(text or ""), "goal", MAX_GOAL) or None
+
+
+def _depth(text: str | None) -> Depth:
+    depth = (text or Depth.STUMBLE.value).strip().lower()
+    if depth not in _DEPTHS:
+        raise UsageError("Depth is one of `stumble`, `setback` or `fall`.", "oops")
+    return Depth(depth)
 
 
 def oops_from_values(args: str, values: Mapping[str, str]) -> Oops:
-    depth_text = (values.get("depth") or Depth.STUMBLE.value).strip().lower()
-    if depth_text not in _DEPTHS:
-        raise UsageError("Depth is one of `stumble`, `setback` or `fall`.", "oops")
-    _, tags = _tags(" ".join(f"#{t.lstrip('#')}" for t in re.split(r"[\s,]+", values.get("tags", "")) if t))
+    with form_field("what"):
+        what = _what(values.get("what", ""))
+    with form_field("goal"):
+        goal = _goal(values.get("goal"))
+    with form_field("depth"):
+        depth = _depth(values.get("depth"))
+    with form_field("tags"):
+        words = re.split(r"[\s,]+", values.get("tags", ""))
+        _, tags = _tags(" ".join(f"#{word.lstrip('#')}" for word in words if word))
     anonymous = values.get("anonymous", "").strip().lower() in {"true", "yes", "on", "1", "anon", "anonymous"}
-    return build_oops(values.get("what", ""), values.get("goal"), Depth(depth_text), tags, anonymous)
+    return Oops(what=what, goal=goal, depth=depth, tags=tags, anonymous=anonymous)
 
 
 def parse_learned(args: str) -> Learned | LearnedForm:
@@ -171,21 +191,33 @@ def _split_at(marker: re.Pattern[str], text: str) -> tuple[str, str]:
 
 
 def build_learned(number: int | None, lesson: str, commitment: str | None) -> Learned:
-    lesson = limit(clean_text(lesson), "lesson", MAX_LESSON)
+    return Learned(lesson=_lesson(lesson), commitment=_commitment(commitment), number=number)
+
+
+def _lesson(text: str) -> str:
+    lesson = limit(clean_text(text), "lesson", MAX_LESSON)
     if not lesson:
         raise UsageError(
             "Say what it taught you after `learned`, for example: "
             "`/retro learned #3 staging data is not production data next time: test with a real export`.",
             "learned",
         )
-    commitment = limit(clean_text(commitment or ""), "commitment", MAX_COMMITMENT) or None
-    return Learned(lesson=lesson, commitment=commitment, number=number)
+    return lesson
+
+
+def _commitment(text: str | None) -> str | None:
+    return limit(clean_text(text or ""), "commitment", MAX_COMMITMENT) or None
 
 
 def learned_from_values(args: str, values: Mapping[str, str]) -> Learned:
-    reference = values.get("misstep") or args
-    number = parse_number(clean_text(reference), "learned") if clean_text(reference) else None
-    return build_learned(number, values.get("lesson", ""), values.get("next_time"))
+    with form_field("misstep"):
+        reference = clean_text(values.get("misstep") or args)
+        number = parse_number(reference, "learned") if reference else None
+    with form_field("lesson"):
+        lesson = _lesson(values.get("lesson", ""))
+    with form_field("next_time"):
+        commitment = _commitment(values.get("next_time"))
+    return Learned(lesson=lesson, commitment=commitment, number=number)
 
 
 def parse_lessons(args: str) -> Lessons:

@@ -15,8 +15,6 @@ BASELINE_WEEKS = 4
 """The learning rate is compared with the weeks just before, pooled."""
 LIST_SIZE = 5
 """Repeats and wins listed by name; the rest are counted."""
-CHECK_AFTER = timedelta(days=14)
-"""When a lesson's follow-up check falls due (DESIGN: 14 days after the lesson)."""
 
 
 @dataclass(frozen=True, slots=True)

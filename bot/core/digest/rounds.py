@@ -19,12 +19,11 @@ from typing import TYPE_CHECKING
 from bot.core.messages import Block, Bullets, Button, Message, Paragraph, Span, Spans, bold
 from bot.core.model import Lesson, Misstep, RecurrenceStatus, Team
 from bot.core.render import misstep_line, ref
-from bot.core.similarity import Document, LexicalMatcher, Matcher
+from bot.core.similarity import Matcher, document_of
 
 if TYPE_CHECKING:
     from bot.storage.unit_of_work import UnitOfWork
 
-DEFAULT_MATCHER = LexicalMatcher()
 MAX_BUTTONS = 5
 """Discord fits five buttons on a row; more entries than that are listed with the command."""
 
@@ -37,21 +36,15 @@ class Entry:
     """An earlier misstep whose lesson this entry repeats: linked by a person, or the matcher's guess."""
 
 
-def document(misstep: Misstep) -> Document:
-    text = misstep.what if misstep.goal is None else f"{misstep.what}. {misstep.goal}"
-    return Document(misstep.id, text, misstep.tags)
-
-
 async def round_summary(
     uow: UnitOfWork,
     team: Team,
     start: datetime,
     end: datetime,
     now: datetime,
-    matcher: Matcher = DEFAULT_MATCHER,
+    matcher: Matcher,
 ) -> Message:
-    """The summary of the entries logged in [start, end). Pass the app's configured matcher; the
-    default is the lexical one, the project's default too."""
+    """The summary of the entries logged in [start, end), matched with the app's matcher."""
     entries = await uow.digest(team.id).logged_between(start, end)
     history = await uow.missteps(team.id).with_lessons()
     links = await uow.digest(team.id).links_from([m.id for m in entries])
@@ -74,8 +67,8 @@ def _entry(
     linked = [other for other, status in links if status is not RecurrenceStatus.DISMISSED and other in by_id]
     if linked:
         return Entry(misstep, has_lesson, by_id[linked[0]])
-    candidates = [document(m) for m, _ in earlier if m.id not in dismissed]
-    matches = matcher.suggest(document(misstep), candidates)
+    candidates = [document_of(m, lesson) for m, lesson in earlier if m.id not in dismissed]
+    matches = matcher.suggest(document_of(misstep), candidates)
     return Entry(misstep, has_lesson, by_id[matches[0].key] if matches else None)
 
 
@@ -133,7 +126,7 @@ def groups(entries: Sequence[Entry], matcher: Matcher) -> list[tuple[str, list[E
     clusters: list[list[Entry]] = []
     for entry in untagged:
         for cluster in clusters:
-            if matcher.suggest(document(entry.misstep), [document(cluster[0].misstep)]):
+            if matcher.suggest(document_of(entry.misstep), [document_of(cluster[0].misstep)]):
                 cluster.append(entry)
                 break
         else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.core.digest.figures import CHECK_AFTER, DigestWindow
+from bot.core.digest.figures import DigestWindow
 from bot.core.digest.render import render_digest
 from bot.core.digest.week import Week
 from bot.core.messages import Message
@@ -15,9 +15,7 @@ if TYPE_CHECKING:
     from bot.storage.unit_of_work import UnitOfWork
 
 
-async def weekly_digest(
-    uow: UnitOfWork, team: Team, now: datetime, *, check_after: timedelta = CHECK_AFTER
-) -> Message:
+async def weekly_digest(uow: UnitOfWork, team: Team, now: datetime, *, check_after: timedelta) -> Message:
     """The digest the team gets on Monday: the last full week before `now`, in the team's timezone."""
     last_week = Week.containing(now, team.timezone).shift(-1)
     return await digest_for_week(uow, team, last_week, now, check_after=check_after)
@@ -36,7 +34,7 @@ def week_to_show(requested: Week | None, now: datetime, timezone: str) -> Week:
 
 
 async def digest_for_week(
-    uow: UnitOfWork, team: Team, week: Week, now: datetime, *, check_after: timedelta = CHECK_AFTER
+    uow: UnitOfWork, team: Team, week: Week, now: datetime, *, check_after: timedelta
 ) -> Message:
     """The digest of any week up to the current one (which is shown "so far")."""
     window = DigestWindow.for_week(week, team.timezone, now, check_after)

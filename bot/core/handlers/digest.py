@@ -18,7 +18,8 @@ async def digest(ctx: Context, command: Digest) -> Reply:
         week = week_to_show(command.week, ctx.now, ctx.team.timezone)
     except FutureWeek as error:
         raise UsageError(str(error), "digest") from None
-    return Reply(private=(await digest_for_week(ctx.uow, ctx.team, week, ctx.now),))
+    digest = await digest_for_week(ctx.uow, ctx.team, week, ctx.now, check_after=ctx.policy.check_after)
+    return Reply(private=(digest,))
 
 
 HANDLERS = {Digest: digest}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -13,19 +14,12 @@ from bot.core.export import export_file, load_history
 from bot.core.forms import lesson_form, oops_form
 from bot.core.lifecycle import forget_anonymous_author, refresh_outcome
 from bot.core.messages import Message, Reply
-from bot.core.model import ItemKind, Lesson, Misstep, RecurrenceStatus
-from bot.core.similarity import Document
-from bot.core.similarity import misstep_document as document
+from bot.core.model import ItemKind, Misstep, RecurrenceStatus
+from bot.core.similarity import Document, document_of
 from bot.core.text import markup
 
 if TYPE_CHECKING:
     from bot.core.engine import Context
-
-
-def misstep_document(misstep: Misstep, lesson: Lesson | None = None) -> Document:
-    """What the matcher compares: what happened, the goal, the lesson and the tags, built exactly
-    as the evaluation of the matchers builds it (`bot.core.similarity_eval`)."""
-    return document(misstep.id, misstep.what, misstep.goal, misstep.tags, lesson.text if lesson else None)
 
 
 async def oops(ctx: Context, command: cmd.Oops) -> Reply:
@@ -42,8 +36,10 @@ async def oops(ctx: Context, command: cmd.Oops) -> Reply:
     )
     history = await ctx.missteps.with_lessons()
     by_id = {m.id: (m, lesson) for m, lesson in history}
-    matches = ctx.matcher.suggest(
-        misstep_document(misstep), [misstep_document(m, lesson) for m, lesson in history]
+    # A meaning-based matcher can take 100 ms or more: a worker thread keeps the event loop (and
+    # every other team's acknowledgements) moving meanwhile.
+    matches = await asyncio.to_thread(
+        ctx.matcher.suggest, document_of(misstep), [document_of(m, lesson) for m, lesson in history]
     )
     suggestions = [by_id[match.key] for match in matches[:1]]
     for match in matches[:1]:
@@ -99,7 +95,7 @@ async def lessons(ctx: Context, command: cmd.Lessons) -> Reply:
         Document(m.id, f"{m.what} {m.goal or ''} {lesson.text} {lesson.commitment or ''}", m.tags)
         for m, lesson in history
     ]
-    ranked = ctx.matcher.rank(Document(0, command.words, ()), documents)
+    ranked = await asyncio.to_thread(ctx.matcher.rank, Document(0, command.words, ()), documents)
     pairs = [by_id[match.key] for match in ranked[:LESSON_LIST_SIZE]]
     return Reply(private=(render.lessons_list(pairs, command.words),))
 
