@@ -75,7 +75,6 @@ def build_engine(settings: Settings, database: Database, clock: Clock) -> Engine
         database,
         clock,
         build_matcher(settings),
-        default_timezone=settings.timezone,
         reactions=[SchedulingReactions(policy, clock)],
         policy=policy,
     )

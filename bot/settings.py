@@ -276,8 +276,9 @@ SETTINGS: tuple[Setting, ...] = (
         "claim_lease",
         "RETRO_CLAIM_LEASE",
         _positive_duration,
-        timedelta(minutes=5),
-        "How long a tick owns the items it claimed; a crashed process's items are retried after it.",
+        timedelta(minutes=2),
+        "How long a tick owns the items it claimed; a crashed process's items are retried after it. "
+        "Keep it short: Discord drops a repeated message by its nonce for only a few minutes.",
     ),
     Setting(
         "demo",
@@ -379,7 +380,7 @@ class Settings:
     digest: WeeklyTime | None = DEFAULT_DIGEST
     grace_period: timedelta = timedelta(hours=6)
     tick_interval: timedelta = timedelta(seconds=15)
-    claim_lease: timedelta = timedelta(minutes=5)
+    claim_lease: timedelta = timedelta(minutes=2)
     demo: bool = False
     matcher: str = "lexical"
     log_level: str = "INFO"

@@ -39,7 +39,8 @@ class DiscordSender:
     """Sends `Outgoing` messages through the bot's client (over REST; the gateway isn't needed).
 
     Idempotent: every part goes out with a nonce derived from the delivery key. Discord only
-    remembers nonces for a few minutes, so a retry much later than that could show twice."""
+    remembers nonces for "the past few minutes", which is why the claim lease (after which a
+    crashed send is retried) defaults to two minutes; a retry much later than that could show twice."""
 
     platform = PLATFORM
     idempotent = True

@@ -82,16 +82,15 @@ class Engine:
         clock: Clock,
         matcher: Matcher,
         *,
-        default_timezone: str = "UTC",
-        reactions: Sequence[Reaction] = (),
         policy: SchedulePolicy | None = None,
+        reactions: Sequence[Reaction] = (),
     ) -> None:
         self.database = database
         self.clock = clock
         self.matcher = matcher
-        self.default_timezone = default_timezone
+        self.policy = policy or SchedulePolicy()
+        """The deployment's defaults (a new team's timezone included) and scheduling rules."""
         self.reactions = tuple(reactions)
-        self.policy = policy or SchedulePolicy(timezone=default_timezone)
 
     async def handle(self, invocation: Invocation) -> Reply:
         """Answer one invocation. Never raises for anything a person can type."""
@@ -222,7 +221,7 @@ class Engine:
         team = await uow.teams.find(invocation.team)
         if team is None:
             name = invocation.channel_name or invocation.team.channel
-            team = await uow.teams.add(invocation.team, name, self.default_timezone, now)
+            team = await uow.teams.add(invocation.team, name, self.policy.timezone, now)
         return team
 
 

@@ -28,7 +28,9 @@ class SchedulePolicy:
     retro_round: WeeklyTime | None = DEFAULT_RETRO_ROUND
     digest: WeeklyTime | None = DEFAULT_DIGEST
     grace_period: timedelta = timedelta(hours=6)
-    claim_lease: timedelta = timedelta(minutes=5)
+    claim_lease: timedelta = timedelta(minutes=2)
+    """A crashed tick's items are taken again after this. Short, because a resend after a crash is
+    only dropped as a repeat by Discord (its message nonce) within "the past few minutes"."""
     demo: bool = False
     """Cool-downs of minutes at any hour, for trying the bot out in the terminal."""
 
