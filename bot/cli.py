@@ -7,7 +7,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.app import SchemaOutOfDate, build_app, build_ticker, prepare_database
@@ -19,6 +19,7 @@ from bot.core.messages import render_plain
 from bot.core.model import Team
 from bot.logs import configure_logging
 from bot.progress import ProgressBar
+from bot.scheduling.policy import SchedulePolicy
 from bot.settings import Settings, SettingsError, load_settings
 from bot.storage.database import Database
 from bot.storage.migrate import current_revision, head_revision, upgrade
@@ -155,7 +156,7 @@ async def cmd_digest(settings: Settings, args: argparse.Namespace) -> None:
             raise CommandLineError(f"{error} (in {team.timezone})") from None
         async with database.unit_of_work() as uow:
             message = await digest_for_week(
-                uow, team, week, now, check_after=timedelta(days=settings.check_after_days)
+                uow, team, week, now, check_after=SchedulePolicy.from_settings(settings).check_after
             )
     finally:
         await database.close()

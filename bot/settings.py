@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.core.model import WeeklyTime, WorkingHours
-from bot.core.timeutil import parse_duration, parse_weekday, parse_weekdays, valid_timezone
+from bot.core.timeutil import parse_duration, parse_hours, parse_weekdays, parse_weekly, valid_timezone
 
 DEFAULT_RETRO_ROUND = WeeklyTime(4, time(15, 0))
 """Friday 15:00, team time."""
@@ -119,34 +119,6 @@ def _timezone(value: Any) -> str:
     if not valid_timezone(name):
         raise ValueError(f"unknown timezone {name[:40]!r}; use an IANA name such as Europe/Berlin")
     return name
-
-
-def parse_clock_time(text: str) -> time:
-    hours, _, minutes = text.strip().partition(":")
-    if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
-        raise ValueError("expected a time like 09:00")
-    h, m = int(hours), int(minutes)
-    if not (0 <= h <= 23 and 0 <= m <= 59):
-        raise ValueError("expected a time like 09:00")
-    return time(h, m)
-
-
-def parse_hours(text: str) -> WorkingHours:
-    start, sep, end = text.strip().partition("-")
-    if not sep:
-        raise ValueError("expected working hours like 09:00-17:00")
-    hours = WorkingHours(parse_clock_time(start), parse_clock_time(end))
-    if hours.start >= hours.end:
-        raise ValueError("working hours must start before they end, like 09:00-17:00")
-    return hours
-
-
-def parse_weekly(text: str) -> WeeklyTime:
-    """``fri 15:00`` -> Friday at 15:00."""
-    day, _, at = text.strip().partition(" ")
-    if not at.strip():
-        raise ValueError("expected a day and a time like fri 15:00")
-    return WeeklyTime(parse_weekday(day), parse_clock_time(at))
 
 
 def _weekly_or_off(value: Any) -> WeeklyTime | None:

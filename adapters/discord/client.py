@@ -93,6 +93,12 @@ class RetroClient(discord.Client):
     async def on_guild_join(self, guild: discord.Guild) -> None:
         await self.engine.resume_workspace(PLATFORM, str(guild.id))
 
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        # A guild that invited the bot back while it was offline arrives with the guilds of the
+        # next READY, which discord.py reports as "available", not "joined". So does every guild on
+        # every connect: resuming one that isn't stopped changes nothing.
+        await self.engine.resume_workspace(PLATFORM, str(guild.id))
+
 
 class DiscordService:
     """Runs the Discord adapter: logs in, syncs the commands, and listens on the gateway."""

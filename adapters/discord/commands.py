@@ -155,9 +155,7 @@ class RetroCommands(app_commands.Group):
     async def tz(self, interaction: discord.Interaction, zone: Range[str, 1, 64] | None = None) -> None:
         await self.bridge.run(interaction, command_line("tz", zone))
 
-    @app_commands.command(
-        description="Pick the channel for retro rounds and digests, and the team's timezone."
-    )
+    @app_commands.command(description=_summary("setup"))
     @app_commands.describe(
         channel="Where rounds, digests and announcements go (default: this channel)",
         timezone="The team's timezone, like Europe/Berlin",

@@ -5,16 +5,17 @@ command in their custom ids. Out: a neutral `Message` becomes one or more `Part`
 message within Discord's limits, and a `Form` becomes a modal.
 
 Everything a user typed is escaped so it can neither format nor ping: markdown characters are
-backslash-escaped and every ``@`` gets a zero-width space, so ``@everyone``, ``@here``, ``<@id>``
-and ``<@&id>`` typed by anyone stay plain text. The only mentions that can ping are the bot's own
-`Style.MENTION` spans, and each part lists them so the sender can allow exactly those.
+backslash-escaped and every ``@`` gets a zero-width space (in code spans too), so ``@everyone``,
+``@here``, ``<@id>`` and ``<@&id>`` typed by anyone stay plain text. The only mentions that can
+ping are the bot's own `Style.MENTION` spans: each part lists those, and only those, so the sender
+can allow exactly them. Long text is cut into parts before it is escaped (see `_pieces`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import discord
@@ -33,9 +34,12 @@ from bot.core.messages import (
     Paragraph,
     Quote,
     Span,
+    Spans,
     Style,
+    Styled,
 )
-from bot.core.model import TeamRef
+from bot.core.ports import WorkspaceTeam
+from bot.core.render import short
 from bot.core.timeutil import suggest_timezones
 
 PLATFORM = "discord"
@@ -85,15 +89,20 @@ FORM_ID = re.compile(r"retro:f:(?P<guild>[0-9]{1,20}):(?P<command>.+)", re.DOTAL
 """A modal's custom id: the guild and the command its submission runs, for the same reasons."""
 
 
-def team_ref(guild_id: int | str, channel_id: int | str) -> TeamRef:
-    return TeamRef(PLATFORM, str(guild_id), str(channel_id))
+def guild_team(guild_id: int | str, channel_id: int | str | None) -> WorkspaceTeam:
+    """Where a command in a guild goes: the guild's one team, whichever channel it comes from. On
+    first use the team starts in `channel_id`; None (a click on a prompt in someone's DMs) starts
+    none."""
+    return WorkspaceTeam(PLATFORM, str(guild_id), None if channel_id is None else str(channel_id))
 
 
 def button_id(guild: str, command: str) -> str:
+    """The custom id of a button that runs `command` in `guild`'s team (see `BUTTON_ID`)."""
     return _custom_id("retro:b", guild, command)
 
 
 def form_id(guild: str, command: str) -> str:
+    """The custom id of a modal whose submission runs `command` in `guild`'s team (see `FORM_ID`)."""
     return _custom_id("retro:f", guild, command)
 
 
@@ -117,8 +126,9 @@ _INLINE = re.compile(r"([\\*_~|`\[\]<])")
 """Characters that format anywhere in a line (`[` for masked links, `<` for mentions, emoji and
 timestamps)."""
 _LINE_START = re.compile(r"(?m)^(\s*)([#>-]|\d+(?=\.))")
-"""What formats only at the start of a line: headings, quotes, list items, subtext."""
-_MENTION = re.compile(r"<@(\d+)>")
+"""What formats only at the start of a line: headings, quotes, list items, subtext. `literal`
+escapes it at the start of every text it is given, which is where a cut may put it."""
+_SPACES = re.compile(r" +")
 
 
 def literal(text: str) -> str:
@@ -166,6 +176,8 @@ def _wrapped(marker: str, text: str) -> str:
 
 
 def span_markdown(span: Span) -> str:
+    """One span as Discord markdown: a string as literal text, a styled span with its markers. Only
+    a `Style.MENTION` of a user id becomes a mention."""
     if isinstance(span, str):
         return literal(span)
     match span.style:
@@ -174,57 +186,165 @@ def span_markdown(span: Span) -> str:
         case Style.ITALIC:
             return _wrapped("*", span.text)
         case Style.CODE:
-            # A backtick would end the code span early; the look-alike keeps the text readable.
-            return f"`{span.text.replace('`', 'ˋ')}`" if span.text.strip() else span.text
+            # A backtick would end the code span early; the look-alike keeps the text readable. Code
+            # often quotes what someone typed (a usage error), and Discord finds mentions in the raw
+            # content, code or not: the "@" is neutralised here as well.
+            return f"`{_neutralise(span.text.replace('`', 'ˋ'))}`" if span.text.strip() else span.text
         case Style.MENTION:
-            return (
-                f"<@{span.text}>" if span.text.isascii() and span.text.isdigit() else literal(f"@{span.text}")
-            )
+            user = _user_id(span)
+            return f"<@{user}>" if user is not None else literal(f"@{span.text}")
 
 
-def spans_markdown(spans: Sequence[Span]) -> str:
-    return "".join(span_markdown(span) for span in spans)
+def _user_id(span: Span) -> int | None:
+    """The user a span means to ping: only the bot's own mention of a numeric user id."""
+    if isinstance(span, Styled) and span.style is Style.MENTION:
+        return int(span.text) if span.text.isascii() and span.text.isdigit() else None
+    return None
 
 
-def block_markdown(block: Paragraph | Quote | Bullets) -> str:
+def _mentions(spans: Iterable[Span]) -> tuple[int, ...]:
+    return tuple(dict.fromkeys(user for user in map(_user_id, spans) if user is not None))
+
+
+def _text(span: Span) -> str:
+    return span if isinstance(span, str) else span.text
+
+
+def _with_text(span: Span, text: str) -> Span:
+    return text if isinstance(span, str) else Styled(text, span.style)
+
+
+@dataclass(frozen=True, slots=True)
+class _Line:
+    """One line of a message, not yet escaped."""
+
+    spans: Spans
+    lead: str = ""
+    """The bot's own markdown at the start of the line: a bullet's "- ", a quote's "> "."""
+    continued: str = ""
+    """The lead after a cut inside the line: a quote stays a quote, a bullet's rest is plain."""
+
+
+def _broken(spans: Spans) -> list[Spans]:
+    """`spans` as lines, cut at their line breaks."""
+    lines: list[list[Span]] = [[]]
+    for span in spans:
+        for index, text in enumerate(_text(span).split("\n")):
+            if index:
+                lines.append([])
+            if text:
+                lines[-1].append(_with_text(span, text))
+    return [tuple(line) for line in lines]
+
+
+def _block_lines(block: Paragraph | Quote | Bullets) -> list[_Line]:
     match block:
         case Paragraph(spans):
-            return spans_markdown(spans)
+            return [_Line(line) for line in _broken(spans)]
         case Quote(spans):
-            return "\n".join(f"> {line}" for line in spans_markdown(spans).split("\n"))
+            return [_Line(line, "> ", "> ") for line in _broken(spans)]
         case Bullets(items):
-            return "\n".join(f"- {spans_markdown(item)}" for item in items)
+            return [
+                _Line(line, "- " if index == 0 else "")
+                for item in items
+                for index, line in enumerate(_broken(item))
+            ]
 
 
-def short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+@dataclass(frozen=True, slots=True)
+class _Piece:
+    """Markdown within a limit, and the users it means to ping."""
+
+    markdown: str
+    mentions: tuple[int, ...] = ()
 
 
-def split_text(text: str, limit: int) -> list[str]:
-    """`text` in pieces of at most `limit` characters, cut at line breaks, else at spaces."""
-    pieces: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) <= limit:
-            current = candidate
-            continue
-        if current:
-            pieces.append(current)
-        while len(line) > limit:
-            cut = line.rfind(" ", 0, limit + 1)
-            cut = cut if cut > 0 else limit
-            pieces.append(line[:cut])
-            line = line[cut:].lstrip(" ")
-        current = line
-    if current or not pieces:
-        pieces.append(current)
+def _pieces(lines: Iterable[_Line], limit: int) -> list[_Piece]:
+    """`lines` as markdown in pieces of at most `limit` characters, cut at line breaks if possible.
+
+    A line too long for a piece is cut before it is escaped: between spans, or inside one at a
+    space, else anywhere. Each side is then escaped on its own, so no cut separates an escape from
+    what it escapes, and the text after a cut (now at the start of a line) gets its line-start
+    escapes: ``# heading`` typed in the middle of a line can't become a heading in the next part."""
+    pieces: list[_Piece] = []
+    text, mentions = "", ()
+    for line in lines:
+        for chunk in _fit(line, limit):
+            joined = f"{text}\n{chunk.markdown}" if text else chunk.markdown
+            if len(joined) > limit:
+                pieces.append(_Piece(text, mentions))
+                joined, mentions = chunk.markdown, ()
+            text, mentions = joined, tuple(dict.fromkeys((*mentions, *chunk.mentions)))
+    if text or not pieces:
+        pieces.append(_Piece(text, mentions))
     return pieces
 
 
-def mentioned_users(content: str | None) -> tuple[int, ...]:
-    """The users a rendered content pings. Literal text can't produce one (see `literal`)."""
-    return tuple(dict.fromkeys(int(user) for user in _MENTION.findall(content or "")))
+def _fit(line: _Line, limit: int) -> list[_Piece]:
+    """One line as markdown of at most `limit` characters: itself if it fits, else cut."""
+    chunks = []
+    lead, spans = line.lead, line.spans
+    while True:
+        taken, spans = _take(lead, spans, limit)
+        markdown = lead + "".join(map(span_markdown, taken))
+        spans = _lstrip(spans)
+        if not spans:
+            chunks.append(_Piece(markdown, _mentions(taken)))
+            return chunks
+        chunks.append(_Piece(markdown.rstrip(" "), _mentions(taken)))
+        lead = line.continued
+
+
+def _take(lead: str, spans: Spans, limit: int) -> tuple[Spans, Spans]:
+    """The spans that fit in `limit` after `lead`, and the rest. The span that doesn't fit is cut
+    at its last space that fits; anywhere, when nothing would fit otherwise."""
+    room = limit - len(lead)
+    for index, span in enumerate(spans):
+        size = len(span_markdown(span))
+        if size > room:
+            head, tail = _cut(span, room, anywhere=index == 0)
+            return (*spans[:index], *head), (*tail, *spans[index + 1 :])
+        room -= size
+    return spans, ()
+
+
+def _cut(span: Span, room: int, anywhere: bool) -> tuple[Spans, Spans]:
+    if isinstance(span, Styled) and span.style is Style.MENTION:
+        # Never cut: "<@12" + "3>" would mention no one, and a shorter id someone else.
+        return (), (span,)
+    text = _text(span)
+
+    def fits(cut: int) -> bool:
+        return len(span_markdown(_with_text(span, text[:cut]))) <= room
+
+    cut = _last(tuple(match.start() for match in _SPACES.finditer(text, 1)), fits)
+    if cut is None and anywhere:
+        cut = _last(range(1, len(text)), fits)
+    if cut is None:
+        return (), (span,)
+    return (_with_text(span, text[:cut]),), (_with_text(span, text[cut:]),)
+
+
+def _last(cuts: Sequence[int], fits: Callable[[int], bool]) -> int | None:
+    """The last of the ascending `cuts` that fits, by bisection (escapes only ever lengthen text,
+    so what fits is a prefix of `cuts`; whatever this returns was checked to fit)."""
+    low, high = 0, len(cuts)
+    while low < high:
+        middle = (low + high) // 2
+        if fits(cuts[middle]):
+            low = middle + 1
+        else:
+            high = middle
+    return cuts[low - 1] if low else None
+
+
+def _lstrip(spans: Spans) -> Spans:
+    """`spans` without the spaces they start with (the ones at a cut)."""
+    for index, span in enumerate(spans):
+        text = _text(span).lstrip(" ")
+        if text:
+            return (_with_text(span, text), *spans[index + 1 :])
+    return ()
 
 
 # -- messages -----------------------------------------------------------------------------------
@@ -245,11 +365,9 @@ class Part:
     embeds: tuple[discord.Embed, ...] = ()
     buttons: tuple[ButtonSpec, ...] = ()
     attachments: tuple[Attachment, ...] = ()
-
-    @property
-    def mentions(self) -> tuple[int, ...]:
-        """The users this part means to ping: the only mentions the sender allows."""
-        return mentioned_users(self.content)
+    mentions: tuple[int, ...] = ()
+    """The users this part means to ping, from the message's `Style.MENTION` spans and nothing
+    else: the only mentions the sender allows."""
 
 
 def render(message: Message, guild: str) -> list[Part]:
@@ -257,24 +375,26 @@ def render(message: Message, guild: str) -> list[Part]:
     embed never ping, so those are repeated in the content); plain ones become content, split at
     2,000 characters."""
     if message.title or any(isinstance(block, Fields) for block in message.blocks):
-        parts = []
-        for group in _pack(_embeds(message)):
-            mentioned = mentioned_users("\n".join(_embed_text(embed) for embed in group))
-            parts.append(Part(content=" ".join(f"<@{user}>" for user in mentioned) or None, embeds=group))
+        parts = [
+            Part(content=" ".join(f"<@{user}>" for user in mentions) or None, embeds=group, mentions=mentions)
+            for group, mentions in _pack(_embeds(message))
+        ]
     else:
-        text = "\n".join(block_markdown(block) for block in message.blocks)  # type: ignore[arg-type]
+        lines = [
+            line for block in message.blocks if not isinstance(block, Fields) for line in _block_lines(block)
+        ]
         if message.footer:
-            text = f"{text}\n-# {literal(message.footer)}" if text else f"-# {literal(message.footer)}"
-        parts = [Part(content=piece) for piece in split_text(text, CONTENT_LIMIT) if piece]
+            lines += [_Line(line, "-# ") for line in _broken((message.footer,))]
+        parts = [
+            Part(content=piece.markdown, mentions=piece.mentions)
+            for piece in _pieces(lines, CONTENT_LIMIT)
+            if piece.markdown
+        ]
     buttons = tuple(_button(button, guild) for button in message.buttons)
     if buttons or message.attachments:
         last = parts.pop() if parts else Part()
-        parts.append(Part(last.content, last.embeds, buttons, message.attachments))
+        parts.append(replace(last, buttons=buttons, attachments=message.attachments))
     return parts
-
-
-def _embed_text(embed: discord.Embed) -> str:
-    return "\n".join([embed.description or "", *(field.value or "" for field in embed.fields)])
 
 
 def _button(button: Button, guild: str) -> ButtonSpec:
@@ -285,79 +405,94 @@ def _button(button: Button, guild: str) -> ButtonSpec:
     )
 
 
+Mentioned = tuple[discord.Embed, tuple[int, ...]]
+"""An embed and the users its text means to ping."""
+
+
 class _EmbedBuilder:
     """Fills embeds in order, starting a new one whenever the next piece would not fit."""
 
     def __init__(self, title: str | None) -> None:
-        self.done: list[discord.Embed] = []
+        self.done: list[Mentioned] = []
         self.embed = discord.Embed(
             title=short(heading(title), EMBED_TITLE_LIMIT) if title else None, colour=COLOUR
         )
+        self.mentions: tuple[int, ...] = ()
 
     def _next(self) -> None:
-        self.done.append(self.embed)
+        self.done.append((self.embed, self.mentions))
         self.embed = discord.Embed(colour=COLOUR)
+        self.mentions = ()
 
-    def text(self, text: str) -> None:
+    def _mention(self, piece: _Piece) -> None:
+        self.mentions = tuple(dict.fromkeys((*self.mentions, *piece.mentions)))
+
+    def text(self, block: Paragraph | Quote | Bullets) -> None:
         if self.embed.fields:
             self._next()
-        for piece in split_text(text, EMBED_DESCRIPTION_LIMIT):
+        for piece in _pieces(_block_lines(block), EMBED_DESCRIPTION_LIMIT):
             description = self.embed.description
-            joined = f"{description}\n{piece}" if description else piece
-            if len(joined) > EMBED_DESCRIPTION_LIMIT or len(self.embed) + len(piece) + 1 > EMBED_TOTAL_LIMIT:
+            text = piece.markdown
+            joined = f"{description}\n{text}" if description else text
+            if len(joined) > EMBED_DESCRIPTION_LIMIT or len(self.embed) + len(text) + 1 > EMBED_TOTAL_LIMIT:
                 self._next()
-                joined = piece
+                joined = text
             self.embed.description = joined
+            self._mention(piece)
 
     def field(self, field: Field) -> None:
         name = short(heading(field.name), FIELD_NAME_LIMIT) or EMPTY_FIELD
-        value = spans_markdown(field.value).strip() or EMPTY_FIELD
-        for index, piece in enumerate(split_text(value, FIELD_VALUE_LIMIT)):
+        pieces = _pieces([_Line(line) for line in _broken(field.value)], FIELD_VALUE_LIMIT)
+        for index, piece in enumerate(pieces):
             label = name if index == 0 else EMPTY_FIELD
+            value = piece.markdown.strip() or EMPTY_FIELD
             full = len(self.embed.fields) == EMBED_FIELDS_LIMIT
-            if full or len(self.embed) + len(label) + len(piece) > EMBED_TOTAL_LIMIT:
+            if full or len(self.embed) + len(label) + len(value) > EMBED_TOTAL_LIMIT:
                 self._next()
-            self.embed.add_field(name=label, value=piece or EMPTY_FIELD, inline=field.inline)
+            self.embed.add_field(name=label, value=value, inline=field.inline)
+            self._mention(piece)
 
-    def finish(self, footer: str | None) -> list[discord.Embed]:
+    def finish(self, footer: str | None) -> list[Mentioned]:
         if footer:
             text = short(footer, FOOTER_LIMIT)
             if len(self.embed) + len(text) > EMBED_TOTAL_LIMIT:
                 self._next()
             self.embed.set_footer(text=text)
-        self.done.append(self.embed)
+        self._next()
         return self.done
 
 
-def _embeds(message: Message) -> list[discord.Embed]:
+def _embeds(message: Message) -> list[Mentioned]:
     builder = _EmbedBuilder(message.title)
     for block in message.blocks:
         if isinstance(block, Fields):
             for field in block.fields:
                 builder.field(field)
         else:
-            builder.text(block_markdown(block))
+            builder.text(block)
     return builder.finish(message.footer)
 
 
-def _pack(embeds: list[discord.Embed]) -> list[tuple[discord.Embed, ...]]:
-    """Embeds grouped into messages of at most 10 embeds and 6,000 characters."""
-    groups: list[tuple[discord.Embed, ...]] = []
-    current: list[discord.Embed] = []
-    for embed in embeds:
+def _pack(embeds: list[Mentioned]) -> list[tuple[tuple[discord.Embed, ...], tuple[int, ...]]]:
+    """Embeds grouped into messages of at most 10 embeds and 6,000 characters, with the users each
+    message means to ping."""
+    groups: list[list[Mentioned]] = [[]]
+    for embed, mentions in embeds:
+        current = groups[-1]
         if current and (
-            len(current) == EMBEDS_PER_MESSAGE or sum(map(len, current)) + len(embed) > EMBED_TOTAL_LIMIT
+            len(current) == EMBEDS_PER_MESSAGE
+            or sum(len(e) for e, _ in current) + len(embed) > EMBED_TOTAL_LIMIT
         ):
-            groups.append(tuple(current))
             current = []
-        current.append(embed)
-    groups.append(tuple(current))
-    return groups
+            groups.append(current)
+        current.append((embed, mentions))
+    return [
+        (tuple(e for e, _ in group), tuple(dict.fromkeys(u for _, users in group for u in users)))
+        for group in groups
+    ]
 
 
 # -- forms --------------------------------------------------------------------------------------
-
-_TRUE = {"true", "yes", "on", "1"}
 
 
 def modal(form: Form, guild: str) -> discord.ui.Modal:
@@ -408,7 +543,7 @@ def _form_input(field: FormInput) -> discord.ui.Item[Any]:
                 max_values=1,
             )
         case InputKind.FLAG:
-            return discord.ui.Checkbox(custom_id=field.name, default=(field.initial or "").lower() in _TRUE)
+            return discord.ui.Checkbox(custom_id=field.name, default=field.checked)
 
 
 def form_values(components: Sequence[Mapping[str, Any]]) -> dict[str, str]:

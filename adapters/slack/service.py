@@ -11,8 +11,10 @@ modal opens at once and the form replaces it when the engine answers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
+import time
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,16 +25,18 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-)
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
+from sqlalchemy.exc import SQLAlchemyError
 
-from adapters.slack.installations import DatabaseInstallationStore, DatabaseOAuthStateStore
+from adapters.slack.installations import (
+    DatabaseInstallationStore,
+    DatabaseOAuthStateStore,
+    InstalledBotAuthorize,
+)
 from adapters.slack.people import People
-from adapters.slack.sender import SlackSender, error_code
+from adapters.slack.sender import NETWORK, NoRepeatedPosts, SlackSender, error_code
 from adapters.slack.translate import (
     ACTION_PREFIX,
     FORM_CALLBACK,
@@ -76,6 +80,9 @@ SERVER_CONCURRENCY = 8
 """The same on PostgreSQL, within SQLAlchemy's default connection pool (5 + 10 overflow)."""
 SHUTDOWN_GRACE = 5.0
 """Seconds in-flight work gets to finish when the service stops."""
+INSTALLATIONS_REFRESH = 60.0
+"""Seconds between re-reads of the installations (OAuth mode): what other processes sharing the
+database installed or uninstalled reaches this one's memory within that time."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +117,8 @@ class SlackService:
         bot_token = settings.slack_bot_token.reveal() if settings.slack_bot_token else None
         self._bot_token = bot_token
         self.installations = None if bot_token else DatabaseInstallationStore(database)
+        self._installed_since: float | None = None
+        """Single-token mode: when ``auth.test`` last proved the app installed (Unix time)."""
         self.app = AsyncApp(
             name="retro",
             # Bolt would otherwise set its loggers to the root logger's level, and at DEBUG they
@@ -123,14 +132,18 @@ class SlackService:
             process_before_response=True,
             installation_store=self.installations,
             installation_store_bot_only=True if self.installations is not None else None,
+            # Bolt's default reads the database and calls auth.test before every ack.
+            authorize=InstalledBotAuthorize(self.installations) if self.installations is not None else None,
             oauth_settings=self._oauth_settings(database),
         )
         # Bolt's own client (its OAuth flow and authorization share it), pointed at SLACK_API_URL.
-        # Interactive replies retry a 429 after Slack's Retry-After (twice at most); scheduled
-        # sends go through SlackSender, which leaves waiting to the delivery layer.
+        # Interactive replies retry a 429 after Slack's Retry-After (twice at most: a 429 posted
+        # nothing) and a dropped connection once, unless that could post a message twice (Slack
+        # drops no repeats); scheduled sends go through SlackSender, which leaves retrying to the
+        # delivery layer.
         self.app.client.base_url = settings.slack_api_url
         self.app.client.retry_handlers = [
-            AsyncConnectionErrorRetryHandler(),
+            NoRepeatedPosts(),
             AsyncRateLimitErrorRetryHandler(max_retry_count=2),
         ]
         self.sender = SlackSender(self.token_for, settings.slack_api_url)
@@ -159,22 +172,32 @@ class SlackService:
         """The bot token for a workspace: the one token, or the workspace's installation."""
         if self.installations is None:
             return self._bot_token
-        bot = await self.installations.async_find_bot(enterprise_id=None, team_id=workspace)
-        return bot.bot_token if bot else None
+        return await self.installations.bot_token(workspace)
 
     # -- running ---------------------------------------------------------------------------
 
     @property
     def socket_mode(self) -> bool:
+        """Whether Slack's requests come over a Socket Mode connection (an app-level token is
+        set) rather than to the HTTP endpoint."""
         return self.settings.slack_app_token is not None
 
     async def run(self) -> None:
+        """Serve Slack until cancelled: the HTTP endpoint (HTTP mode, and the install pages in
+        OAuth mode) and/or the Socket Mode connection; on cancel, stop taking requests and let
+        the work already acknowledged finish (up to `SHUTDOWN_GRACE`)."""
         runner: web.AppRunner | None = None
         handler: AsyncSocketModeHandler | None = None
+        refresh: asyncio.Task[None] | None = None
         # One connection pool for every Web API call and response_url post (Bolt's per-request
         # clients copy the app client's session), instead of a new session per call.
         self._session = self.app.client.session = aiohttp.ClientSession()
         try:
+            if self.installations is not None:
+                await self.installations.load()
+                refresh = asyncio.create_task(self._refresh_installations())
+            else:
+                await self._claim_workspace()
             # HTTP serves the events in HTTP mode, and the install pages whenever OAuth is on.
             if not self.socket_mode or self.installations is not None:
                 runner = web.AppRunner(self.app.web_app(path=EVENTS_PATH), access_log=None)
@@ -195,8 +218,37 @@ class SlackService:
                 await handler.close_async()
             if runner is not None:
                 await runner.cleanup()
+            if refresh is not None:
+                refresh.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await refresh
             await self._drain()
             await self._session.close()
+
+    async def _claim_workspace(self) -> None:
+        """With one bot token, a token that works proves the app installed in its workspace, so
+        sends there resume: after `app_uninstalled` or `tokens_revoked`, Slack's reinstall comes
+        back as a new SLACK_BOT_TOKEN and a restart, not as an OAuth install."""
+        try:
+            identity = await self.app.client.auth_test()
+        except SlackApiError as error:
+            log.error("slack: the bot token does not work (%s): is the app installed?", error_code(error))
+            return
+        except NETWORK as error:
+            log.warning("slack: could not check the bot token (network: %s)", type(error).__name__)
+            return
+        self._installed_since = time.time()
+        await self.engine.resume_workspace(PLATFORM, identity["team_id"])
+
+    async def _refresh_installations(self) -> None:
+        assert self.installations is not None
+        while True:
+            await asyncio.sleep(INSTALLATIONS_REFRESH)
+            try:
+                await self.installations.load()
+            except (SQLAlchemyError, OSError) as error:
+                # The memory stays as it was; the next round tries again.
+                log.warning("slack: could not re-read the installations (%s)", type(error).__name__)
 
     def _spawn(self, work: Coroutine[Any, Any, None], what: str) -> None:
         task = asyncio.create_task(self._guarded(work, what))
@@ -214,6 +266,8 @@ class SlackService:
             await work
         except SlackApiError as error:
             log.error("slack: %s failed: %s", what, error_code(error))
+        except NETWORK as error:
+            log.error("slack: %s failed: network: %s", what, type(error).__name__)
         except Exception:
             log.exception("slack: %s failed", what)
 
@@ -258,14 +312,14 @@ class SlackService:
             self._spawn(self._home(body["team_id"], event["user"], context.client), "app home")
 
     async def _on_uninstalled(self, body: dict[str, Any], context: AsyncBoltContext) -> None:
-        self._spawn(self._stop(body["team_id"], "app_uninstalled", context), "app_uninstalled")
+        self._spawn(self._stop(body, "app_uninstalled", context), "app_uninstalled")
 
     async def _on_tokens_revoked(
         self, event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext
     ) -> None:
         # Only the bot's own token matters: the app keeps no user tokens.
         if event.get("tokens", {}).get("bot"):
-            self._spawn(self._stop(body["team_id"], "tokens_revoked", context), "tokens_revoked")
+            self._spawn(self._stop(body, "tokens_revoked", context), "tokens_revoked")
 
     # -- the work --------------------------------------------------------------------------
 
@@ -307,12 +361,26 @@ class SlackService:
             home = await self.engine.home(PLATFORM, team_id, user_id)
         await client.views_publish(user_id=user_id, view=home_view(home))
 
-    async def _stop(self, team_id: str, reason: str, context: AsyncBoltContext) -> None:
+    async def _stop(self, body: dict[str, Any], reason: str, context: AsyncBoltContext) -> None:
         """The app left the workspace: stop sending there, keep its data until an admin deletes it
-        (`retro workspace delete`), and forget its token."""
+        (`retro workspace delete`), and forget its token. Unless the event is older than the
+        install in use: Slack retries an event it got no ack for over several minutes, so one
+        sent while the bot was unreachable can arrive after the app was installed again."""
+        team_id = body["team_id"]
+        installed = await self._installed_at(team_id, context.enterprise_id)
+        if installed is not None and body.get("event_time", 0) < int(installed):
+            log.info("slack: ignored %s sent before the app was installed again", reason)
+            return
         await self.engine.stop_workspace(PLATFORM, team_id, reason)
         if self.installations is not None:
             await self.installations.async_delete_all(enterprise_id=context.enterprise_id, team_id=team_id)
+
+    async def _installed_at(self, team_id: str, enterprise_id: str | None) -> float | None:
+        """When the app was last known installed in the workspace (Unix time), if it is."""
+        if self.installations is None:
+            return self._installed_since
+        bot = await self.installations.async_find_bot(enterprise_id=enterprise_id, team_id=team_id)
+        return bot.installed_at if bot is not None else None
 
     async def _placeholder(self, client: AsyncWebClient, trigger_id: str) -> str | None:
         try:
@@ -377,7 +445,8 @@ class SlackService:
             )
 
     async def _respond(self, response_url: str, chunks: Sequence[SlackMessage]) -> int:
-        webhook = AsyncWebhookClient(response_url, session=self._session)
+        # Its default retry handler would repeat a reply whose answer was lost: shown twice.
+        webhook = AsyncWebhookClient(response_url, session=self._session, retry_handlers=[NoRepeatedPosts()])
         for sent, chunk in enumerate(chunks):
             response = await webhook.send(
                 text=chunk.text, blocks=chunk.blocks, response_type="ephemeral", replace_original=False

@@ -406,7 +406,7 @@ def _input(field: FormInput) -> Json:
                 element["initial_option"] = _option(field.initial)
         case InputKind.FLAG:
             element = {"type": "checkboxes", "options": [_option("yes", "Yes")]}
-            if (field.initial or "").lower() in {"true", "yes", "on", "1"}:
+            if field.checked:
                 element["initial_options"] = [_option("yes", "Yes")]
     element["action_id"] = field.name
     return {

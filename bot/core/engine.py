@@ -16,13 +16,13 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from bot.core.clock import Clock
-from bot.core.commands.base import MAX_NUMBER, UsageError
+from bot.core.commands.base import UsageError
 from bot.core.commands.grammar import GRAMMAR, Help
 from bot.core.events import Event, Reaction
 from bot.core.handlers import HANDLERS
 from bot.core.messages import Message, Reply
 from bot.core.model import Member, Misstep, Team, TeamRef
-from bot.core.ports import Home, HomeSection, Invocation
+from bot.core.ports import Home, HomeSection, Invocation, WorkspaceTeam
 from bot.core.render import home_intro, home_section, not_found
 from bot.core.similarity import Matcher
 from bot.core.text import markup
@@ -43,6 +43,8 @@ class Context:
     member: Member
     now: datetime
     matcher: Matcher
+    manages_workspace: bool = False
+    """The platform lets the caller manage the workspace (see `Actor.manages_workspace`)."""
     policy: SchedulePolicy = field(default_factory=SchedulePolicy)
     """The scheduling defaults and rules, for the commands that show or change schedules."""
     events: list[Event] = field(default_factory=list)
@@ -58,7 +60,7 @@ class Context:
 
     async def misstep(self, number: int) -> Misstep:
         """Misstep #number of this team, or a friendly not-found (another team's #N included)."""
-        found = await self.missteps.by_number(number) if number <= MAX_NUMBER else None
+        found = await self.missteps.by_number(number)
         if found is None:
             raise NotFound(number)
         return found
@@ -68,6 +70,10 @@ class NotFound(Exception):
     def __init__(self, number: int) -> None:
         super().__init__(number)
         self.number = number
+
+
+class NoTeam(Exception):
+    """A workspace's team was asked for from where none can start (a direct message)."""
 
 
 Handler = Callable[[Context, Any], Awaitable[Reply]]
@@ -103,6 +109,12 @@ class Engine:
             return Reply(private=(_usage_message(error),))
         except NotFound as error:
             return Reply(private=(not_found(error.number),))
+        except NoTeam:
+            return Reply(
+                private=(
+                    markup("There's no retro team here yet: run `/retro help` in a channel to start one."),
+                )
+            )
         except Exception:
             # The invocation's text and author stay out of the log: an anonymous author must never
             # appear in a log line, and typed text may hold anything.
@@ -115,11 +127,13 @@ class Engine:
                 )
             )
 
-    async def misstep_choices(self, team: TeamRef, user_id: str, limit: int = 25) -> list[tuple[int, str]]:
+    async def misstep_choices(
+        self, team: TeamRef | WorkspaceTeam, user_id: str, limit: int = 25
+    ) -> list[tuple[int, str]]:
         """Numbers and short descriptions to offer when someone starts typing ``#``: the caller's
         missteps still waiting for a lesson first, then the team's latest (read-only)."""
         async with self.database.unit_of_work() as uow:
-            found = await uow.teams.find(team)
+            found = await _find_team(uow, team)
             if found is None:
                 return []
             missteps = uow.missteps(found.id)
@@ -146,25 +160,6 @@ class Engine:
                 lessons = await missteps.recent_lessons(limit)
                 sections.append(HomeSection(team.ref, home_section(team, own, lessons)))
         return Home(home_intro(bool(sections)), tuple(sections))
-
-    async def workspace_team(self, platform: str, workspace: str) -> TeamRef | None:
-        """Where the workspace's team lives, for platforms where a workspace is one team (Discord:
-        a guild, whichever channel a command comes from); None before its first use."""
-        async with self.database.unit_of_work() as uow:
-            team = await uow.teams.first_in_workspace(platform, workspace)
-        return None if team is None else team.ref
-
-    async def move_team(self, team: TeamRef, channel: str, name: str) -> TeamRef:
-        """Move a team, history and schedules included, to another channel of its workspace
-        (Discord's `/retro setup`). Its posts go there from now on."""
-        async with self.database.unit_of_work() as uow:
-            found = await uow.teams.find(team)
-            if found is None:
-                raise ValueError(f"no team at {team}")
-            await uow.teams.move(found.id, channel, name)
-            await uow.commit()
-        log.info("moved team %s to channel %s", found.id, channel)
-        return TeamRef(team.platform, team.workspace, channel)
 
     async def stop_workspace(self, platform: str, workspace: str, reason: str) -> None:
         """The bot was removed from a workspace: stop all sends there, keep the data."""
@@ -206,7 +201,13 @@ class Engine:
                 team.ref.platform, team.ref.workspace, actor.user_id, actor.display_name, actor.timezone, now
             )
             ctx = Context(
-                uow=uow, team=team, member=member, now=now, matcher=self.matcher, policy=self.policy
+                uow=uow,
+                team=team,
+                member=member,
+                now=now,
+                matcher=self.matcher,
+                manages_workspace=actor.manages_workspace,
+                policy=self.policy,
             )
             reply = await handler(ctx, command)
             for event in ctx.events:
@@ -215,14 +216,27 @@ class Engine:
                     if note:
                         ctx.notes.append(note)
             await uow.commit()
-        return _with_notes(reply, ctx.notes)
+        return replace(_with_notes(reply, ctx.notes), team=ctx.team.ref)
 
     async def _team(self, uow: UnitOfWork, invocation: Invocation, now: datetime) -> Team:
-        team = await uow.teams.find(invocation.team)
-        if team is None:
-            name = invocation.channel_name or invocation.team.channel
-            team = await uow.teams.add(invocation.team, name, self.policy.timezone, now)
-        return team
+        """The invocation's team, started on first use. A workspace that is one team gets one
+        here, in this unit of work: two first commands at once both try to add the workspace,
+        and the loser runs again against the winner's team (see `_run`)."""
+        team = await _find_team(uow, invocation.team)
+        if team is not None:
+            return team
+        where = invocation.team
+        if where.channel is None:
+            raise NoTeam()
+        ref = TeamRef(where.platform, where.workspace, where.channel)
+        name = invocation.channel_name or where.channel
+        return await uow.teams.add(ref, name, self.policy.timezone, now)
+
+
+async def _find_team(uow: UnitOfWork, where: TeamRef | WorkspaceTeam) -> Team | None:
+    if isinstance(where, WorkspaceTeam):
+        return await uow.teams.first_in_workspace(where.platform, where.workspace)
+    return await uow.teams.find(where)
 
 
 def _with_notes(reply: Reply, notes: Sequence[str]) -> Reply:

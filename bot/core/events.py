@@ -26,6 +26,9 @@ class LessonRecorded:
     misstep: Misstep
     lesson: Lesson
     created: bool
+    renewed: bool
+    """Its clock started afresh (`outcome.lesson_renews`): new, or replacing one that did not
+    stick. False for an edit, which keeps the check already planned."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +43,15 @@ class RecurrenceConfirmed:
     earlier: Misstep
 
 
-Event = MisstepLogged | LessonRecorded | CheckAnswered | RecurrenceConfirmed
+@dataclass(frozen=True, slots=True)
+class RecurrenceDismissed:
+    """A confirmed repeat was dismissed after all: what the confirmation stopped may resume."""
+
+    misstep: Misstep
+    earlier: Misstep
+
+
+Event = MisstepLogged | LessonRecorded | CheckAnswered | RecurrenceConfirmed | RecurrenceDismissed
 
 
 class Reaction(Protocol):

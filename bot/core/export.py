@@ -31,6 +31,7 @@ from bot.core.model import (
     TeamRef,
 )
 from bot.core.render import ANSWER_LABELS, OUTCOME_LABELS
+from bot.core.timeutil import valid_timezone
 
 if TYPE_CHECKING:
     from bot.storage.repositories.history import Progress
@@ -176,6 +177,7 @@ def _lesson_json(lesson: Lesson | None, people: dict[int, Member]) -> dict[str, 
         "owner": _person(people.get(lesson.owner_id)) or {"user_id": "", "display_name": lesson.owner_name},
         "created_at": lesson.created_at.isoformat(),
         "updated_at": lesson.updated_at.isoformat(),
+        "renewed_at": lesson.renewed_at.isoformat(),
     }
 
 
@@ -200,6 +202,9 @@ def from_json(data: Any) -> TeamHistory:
 
 def _history_from_json(data: Mapping[str, Any]) -> TeamHistory:
     raw_team = data["team"]
+    if not valid_timezone(raw_team["timezone"]):
+        # Every schedule and digest of the team reads it; a bad one would fail them all later.
+        raise ValueError(f"unknown timezone {str(raw_team['timezone'])[:40]!r}")
     ref = TeamRef(raw_team["platform"], raw_team["workspace"], raw_team["channel"])
     team = Team(
         id=0,
@@ -257,6 +262,7 @@ def _history_from_json(data: Mapping[str, Any]) -> TeamHistory:
                 owner_name=lesson["owner"]["display_name"],
                 created_at=_at(lesson["created_at"]),
                 updated_at=_at(lesson["updated_at"]),
+                renewed_at=_at(lesson["renewed_at"]),
             )
         checks += [
             Check(
@@ -381,7 +387,7 @@ def to_markdown(history: TeamHistory) -> str:
     checks: dict[int, list[Check]] = defaultdict(list)
     for c in history.checks:
         checks[c.misstep_id].append(c)
-    lines = [f"# {team.name}: retro history", "", f"{len(history.missteps)} missteps.", ""]
+    lines = [f"# {_md(team.name)}: retro history", "", f"{len(history.missteps)} missteps.", ""]
     for m in history.missteps:
         lesson = history.lessons.get(m.id)
         author = history.author(m)

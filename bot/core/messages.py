@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.core.model import TeamRef
+
 
 class Style(StrEnum):
     BOLD = "bold"
@@ -115,6 +117,11 @@ class FormInput:
     placeholder: str | None = None
     max_length: int | None = None
 
+    @property
+    def checked(self) -> bool:
+        """Whether a `InputKind.FLAG` input (a checkbox) starts checked: its initial value says yes."""
+        return (self.initial or "").lower() in {"true", "yes", "on", "1"}
+
 
 @dataclass(frozen=True, slots=True)
 class Form:
@@ -200,6 +207,9 @@ class Reply:
     private: tuple[Message, ...] = ()
     announcements: tuple[Message, ...] = ()
     form: Form | None = None
+    team: TeamRef | None = None
+    """The team the invocation ran in, as the command left it (`/retro setup` moves it): its
+    channel is where `announcements` go. None when nothing ran."""
 
 
 def say(*blocks: Block, title: str | None = None, buttons: tuple[Button, ...] = ()) -> Reply:

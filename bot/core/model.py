@@ -134,10 +134,14 @@ class Lesson:
     owner_name: str
     created_at: datetime
     updated_at: datetime
+    renewed_at: datetime
+    """When its clock started: recorded, or replaced after a failing signal. Edits leave it."""
 
 
 @dataclass(frozen=True, slots=True)
 class Check:
+    """One answer to a follow-up check: did the lesson stick?"""
+
     id: int
     team_id: int
     misstep_id: int

@@ -24,6 +24,20 @@ class Actor:
     display_name: str
     timezone: str | None = None
     """The platform's idea of the person's IANA timezone, when it has one (Slack does)."""
+    manages_workspace: bool = False
+    """The platform lets this person manage the workspace (Discord's Manage Server permission), as
+    `/retro setup` requires."""
+
+
+@dataclass(frozen=True, slots=True)
+class WorkspaceTeam:
+    """Where an invocation goes on platforms where a workspace is one team (a Discord guild): the
+    workspace's team, whichever channel the invocation comes from. On first use the team starts in
+    `channel`; None (a click in a direct message) starts none."""
+
+    platform: str
+    workspace: str
+    channel: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +49,8 @@ class Invocation:
     `values` holds the inputs by name, so free text never has to be re-parsed.
     """
 
-    team: TeamRef
+    team: TeamRef | WorkspaceTeam
+    """The team's channel (a channel is a team), or the workspace's one team."""
     actor: Actor
     text: str
     values: Mapping[str, str] | None = None
@@ -91,6 +106,11 @@ class RateLimited(DeliveryError):
 
 class TransientError(DeliveryError):
     """Worth retrying with backoff: timeouts, 5xx, a dropped connection."""
+
+
+class Uncertain(DeliveryError):
+    """The request may have reached the platform (the answer was lost, or only some parts of a
+    long message went out): resending could show it twice where repeats can't be dropped."""
 
 
 class Rejected(DeliveryError):

@@ -169,6 +169,14 @@ def check_note(at: datetime, now: datetime, timezone: str, again: bool = False) 
     return f"I'll {verb} whether it stuck {your_time(at, now, timezone)}."
 
 
+def check_back_note(number: int, at: datetime, now: datetime, timezone: str) -> str:
+    """The dismissal of a confirmed repeat put an earlier misstep's follow-up check back on."""
+    return (
+        f"The follow-up check of {ref(number)} is back on: I'll ask whether its lesson stuck "
+        f"{when(at, now, timezone)} ({timezone})."
+    )
+
+
 def last_ask_note(closes: datetime, now: datetime, timezone: str) -> str:
     return (
         "That was my last ask. If it hasn't happened again by "

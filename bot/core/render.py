@@ -79,7 +79,6 @@ def lesson_spans(lesson: Lesson, width: int = 200) -> Spans:
 def logged(
     misstep: Misstep,
     suggestions: Sequence[tuple[Misstep, Lesson]],
-    notes: Sequence[str] = (),
 ) -> Message:
     """The reply to `/retro oops`: the number, and a repeat the matcher suspects, if any."""
     blocks: list[Block] = [
@@ -96,7 +95,6 @@ def logged(
                 )
             )
         )
-    blocks.extend(Paragraph((note,)) for note in notes)
     buttons: list[Button] = []
     for earlier, lesson in suggestions[:1]:
         blocks.append(
@@ -133,7 +131,7 @@ def announcement(misstep: Misstep, author_name: str | None) -> Message:
     )
 
 
-def lesson_saved(misstep: Misstep, lesson: Lesson, created: bool, notes: Sequence[str] = ()) -> Message:
+def lesson_saved(misstep: Misstep, lesson: Lesson, created: bool) -> Message:
     verb = "Saved the lesson for" if created else "Updated the lesson for"
     blocks: list[Block] = [
         Paragraph((f"{verb} ", bold(ref(misstep.number)), ": ", short(misstep.what, 160))),
@@ -149,13 +147,10 @@ def lesson_saved(misstep: Misstep, lesson: Lesson, created: bool, notes: Sequenc
                 ),
             )
         )
-    blocks.extend(Paragraph((note,)) for note in notes)
     return Message(blocks=tuple(blocks))
 
 
-def check_saved(
-    misstep: Misstep, answer: CheckAnswer, outcome: Outcome, notes: Sequence[str] = ()
-) -> Message:
+def check_saved(misstep: Misstep, answer: CheckAnswer, outcome: Outcome) -> Message:
     reaction = {
         CheckAnswer.STUCK: "That lesson stuck. Failing = learning.",
         CheckAnswer.RECURRED: "It happened again. That's worth a fresh lesson: "
@@ -166,7 +161,6 @@ def check_saved(
         Paragraph(("Noted for ", bold(ref(misstep.number)), f": {ANSWER_LABELS[answer]}. ", reaction)),
         Paragraph(("Outcome: ", bold(OUTCOME_LABELS[outcome]))),
     ]
-    blocks.extend(Paragraph((note,)) for note in notes)
     return Message(blocks=tuple(blocks))
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from datetime import time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from bot.core.model import WeeklyTime, WorkingHours
 
 
 def minute_to_time(minute: int) -> time:
@@ -19,7 +22,8 @@ def valid_timezone(name: str) -> bool:
     """True for an IANA timezone name that this machine's tz database knows."""
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # OSError: a region folder ("Europe") or an over-long name reaches the file system.
         return False
     return True
 
@@ -77,10 +81,15 @@ def parse_duration(text: str) -> timedelta:
     try:
         amount = float(number)
     except ValueError:
-        raise ValueError(f"expected a duration like 30s, 5m, 6h or 2d, not {text[:20]!r}") from None
+        amount = math.nan
+    if not math.isfinite(amount):
+        raise ValueError(f"expected a duration like 30s, 5m, 6h or 2d, not {text[:20]!r}")
     if amount < 0:
         raise ValueError("expected a duration of zero or more")
-    return timedelta(seconds=amount * _UNITS[unit])
+    try:
+        return timedelta(seconds=amount * _UNITS[unit])
+    except OverflowError:
+        raise ValueError(f"{text[:20]!r} is longer than any duration this bot can keep") from None
 
 
 @lru_cache(maxsize=1)
@@ -95,3 +104,31 @@ def canonical_timezone(name: str) -> str | None:
     if found is None and valid_timezone(wanted):
         return wanted
     return found
+
+
+def parse_clock_time(text: str) -> time:
+    hours, _, minutes = text.strip().partition(":")
+    if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+        raise ValueError("expected a time like 09:00")
+    h, m = int(hours), int(minutes)
+    if not (0 <= h <= 23 and 0 <= m <= 59):
+        raise ValueError("expected a time like 09:00")
+    return time(h, m)
+
+
+def parse_hours(text: str) -> WorkingHours:
+    start, sep, end = text.strip().partition("-")
+    if not sep:
+        raise ValueError("expected working hours like 09:00-17:00")
+    hours = WorkingHours(parse_clock_time(start), parse_clock_time(end))
+    if hours.start >= hours.end:
+        raise ValueError("working hours must start before they end, like 09:00-17:00")
+    return hours
+
+
+def parse_weekly(text: str) -> WeeklyTime:
+    """``fri 15:00`` -> Friday at 15:00."""
+    day, _, at = text.strip().partition(" ")
+    if not at.strip():
+        raise ValueError("expected a day and a time like fri 15:00")
+    return WeeklyTime(parse_weekday(day), parse_clock_time(at))

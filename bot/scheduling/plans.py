@@ -97,13 +97,68 @@ async def check(
     misstep: Misstep,
     owner: Member,
     after: datetime,
+    policy: SchedulePolicy,
+    occurrence: int = 0,
+) -> ScheduledItem:
+    """Plan a follow-up check to the lesson's owner, `check_after` from `after` (when the lesson's
+    clock started, or when `unsure` was answered), as of that moment."""
+    return await _plan_check(
+        uow, team, misstep, owner, policy, lambda c: planner.check_due(after, c, policy), after, occurrence
+    )
+
+
+async def resume_check(
+    uow: UnitOfWork,
+    team: Team,
+    misstep: Misstep,
+    owner: Member,
+    lesson_at: datetime,
     now: datetime,
     policy: SchedulePolicy,
     occurrence: int = 0,
 ) -> ScheduledItem:
-    """Plan a follow-up check to the lesson's owner, `check_after` from `after`."""
-    cal = planner.member_calendar(owner, team, policy)
-    due, run_at = timing(cal, lambda c: planner.check_due(after, c, policy))
+    """Plan again the check a confirmed repeat stopped, now that it was dismissed: due when it was
+    due for the lesson (`lesson_at`), as if nothing had happened, or now if that has passed."""
+    return await _plan_check(
+        uow,
+        team,
+        misstep,
+        owner,
+        policy,
+        lambda c: max(planner.check_due(lesson_at, c, policy), now),
+        now,
+        occurrence,
+    )
+
+
+async def hand_over_check(
+    uow: UnitOfWork,
+    team: Team,
+    misstep: Misstep,
+    owner: Member,
+    item: ScheduledItem,
+    now: datetime,
+    policy: SchedulePolicy,
+) -> ScheduledItem:
+    """An edit gave the lesson a new owner: its check not yet asked goes to them instead, due when
+    it was (their working hours and pause decide when it goes out)."""
+    await uow.agenda(team.id).cancel(
+        [ItemKind.CHECK], "the lesson has a new owner", now, misstep_id=misstep.id
+    )
+    return await _plan_check(uow, team, misstep, owner, policy, lambda c: item.due_at, now, item.occurrence)
+
+
+async def _plan_check(
+    uow: UnitOfWork,
+    team: Team,
+    misstep: Misstep,
+    owner: Member,
+    policy: SchedulePolicy,
+    due_by: Callable[[planner.Calendar], datetime],
+    now: datetime,
+    occurrence: int,
+) -> ScheduledItem:
+    due, run_at = timing(planner.member_calendar(owner, team, policy), due_by)
     return await uow.agenda(team.id).plan(
         NewItem(
             team_id=team.id,

@@ -7,13 +7,15 @@ being talked to:
 1. claim: one atomic statement marks due items as this tick's for a lease (`Outbox.claim`);
 2. prepare: decide (cancel, defer, close a window, miss, send), bundle one member's prompts into
    one message within the no-nagging cap, and record each message as a delivery under its unique
-   (item, occurrence) key, state `sending`;
+   (item, occurrence) key, state `sending`. An item that raises meanwhile (a bug, bad data) fails
+   on its own, with the error's type as its reason; the rest of the batch goes on;
 3. send, then settle: `sent`, or back to wait (429 `Retry-After`, backoff with jitter), or `failed`
    with the platform's reason; then plan the next step of the conversation.
 
 A crash between 2 and 3 leaves a delivery `sending`. When the lease runs out another tick finds it:
-a sender that can drop a repeat by key (`Sender.idempotent`) simply sends again; one that cannot
-(Slack) would show it twice, so the item is marked `unknown` and shown in `/retro status`.
+a sender that can drop a repeat by key (`Sender.idempotent`) sends again, if it is still needed;
+one that cannot (Slack) would show it twice, so the item is marked `unknown` and shown in
+`/retro status`. A send whose answer was lost (`Uncertain`) is treated the same way.
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ import asyncio
 import logging
 import os
 import socket
+import traceback
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from random import Random
@@ -35,7 +39,7 @@ from bot.core import digest, prompts
 from bot.core.clock import Clock
 from bot.core.messages import Message
 from bot.core.model import WEEKLY_KINDS, ItemKind, ItemStatus, LessonPromptState, ScheduledItem
-from bot.core.ports import Destination, Outgoing, RateLimited, Rejected, Sender, TransientError
+from bot.core.ports import Destination, Outgoing, RateLimited, Rejected, Sender, TransientError, Uncertain
 from bot.core.similarity import Matcher
 from bot.scheduling import planner, plans
 from bot.scheduling.policy import SchedulePolicy
@@ -51,6 +55,9 @@ SEND_TIMEOUT = timedelta(seconds=30)
 MAX_BUNDLE = 8
 """Prompts in one bundled message at most (platforms cap the buttons of a message)."""
 SETTLE_ATTEMPTS = 3
+REQUEST_KEYS_KEPT = timedelta(days=1)
+"""How long a handled request's key is kept, each tick forgetting older ones: a key only has to
+outlive the platform's redeliveries (Slack retries within minutes)."""
 
 
 # -- decisions ------------------------------------------------------------------------------
@@ -116,26 +123,50 @@ def triage(
             return Settle(ItemStatus.UNKNOWN, "interrupted mid-send by a crash; not resent")
     if item.kind.sends and (stopped := facts.stopped.get((team.ref.platform, team.ref.workspace))):
         return Settle(ItemStatus.FAILED, f"sends to this workspace are stopped ({stopped})")
-    if delivery is not None:
-        return Deliver(again=True)
+    # A recorded message left to send never arrived (a retry), or may go again harmlessly (caught
+    # mid-send, on a platform that drops a repeat): like a first send, only if still needed.
     if reason := obsolete(item, facts, policy):
         return Settle(ItemStatus.CANCELLED, reason)
     if not item.kind.sends:
         return Close()
-    if item.kind.private:
-        recipient = facts.members.get(item.member_id) if item.member_id else None
-        if recipient is None:
-            return Settle(ItemStatus.FAILED, "the recipient is no longer known")
-        at = planner.reachable_at(item.run_at, now, planner.member_calendar(recipient, team, policy))
-        return Deliver() if at <= now else Defer(at)
-    if planner.is_stale(item.run_at, now, policy):
-        return Settle(ItemStatus.MISSED, f"{_late(now - item.run_at)} late: past the grace period")
-    return Deliver()
+    if not item.kind.private:
+        if delivery is None and planner.is_stale(item.run_at, now, policy):
+            return Settle(ItemStatus.MISSED, f"{_late(now - item.run_at)} late: past the grace period")
+        return Deliver(again=delivery is not None)
+    recipient = facts.members.get(item.member_id) if item.member_id else None
+    if recipient is None:
+        # Never the channel instead: the prompt may be an anonymous author's.
+        return Settle(ItemStatus.FAILED, "the recipient is no longer known")
+    if delivery is not None:
+        return Deliver(again=True)
+    at = planner.reachable_at(item.run_at, now, planner.member_calendar(recipient, team, policy))
+    return Deliver() if at <= now else Defer(at)
 
 
 def _late(delta: timedelta) -> str:
     hours = delta.total_seconds() / 3600
     return f"{hours:.0f} h" if hours < 48 else f"{hours / 24:.0f} days"
+
+
+def _final_delivery_state(state: str, status: ItemStatus) -> str:
+    """How a recorded message ends when its item ends without sending it (again): `unknown` if it
+    may have arrived (caught mid-send), so that it still counts against the no-nagging cap; else
+    `failed`, with the item's reason."""
+    if status is ItemStatus.UNKNOWN or state == DeliveryState.SENDING:
+        return DeliveryState.UNKNOWN
+    return DeliveryState.FAILED
+
+
+def _address(lead: ScheduledItem, message: Message, facts: Facts) -> Outgoing:
+    """The message of `lead`, addressed: a private one to its recipient, never to the channel."""
+    team = facts.teams[lead.team_id]
+    if not lead.kind.private:
+        return Outgoing(Destination(team.ref), message, lead.delivery_key)
+    recipient = facts.members.get(lead.member_id) if lead.member_id else None
+    if recipient is None:
+        # `triage` fails these before they get here; should one slip through, it fails too.
+        raise LookupError(f"{lead.kind.value} {lead.id} has no recipient")
+    return Outgoing(Destination(team.ref, recipient.user_id), message, lead.delivery_key)
 
 
 # -- sending --------------------------------------------------------------------------------
@@ -180,6 +211,16 @@ class Lost:
 
 
 Result = Delivered | Wait | Flaky | Refused | Lost
+
+
+def _maybe_arrived(idempotent: bool, what: str) -> Flaky | Lost:
+    """A send that may have reached the platform: tried again under its key where a repeat is
+    dropped; elsewhere left alone (`unknown`) rather than risk showing it twice."""
+    return Flaky(what) if idempotent else Lost(f"{what}; it may have arrived, so it is not resent")
+
+
+LeadAndRiders = tuple[ScheduledItem, Sequence[ScheduledItem]]
+"""A message by its items: the one it is recorded under, and those riding in it."""
 
 
 @dataclass
@@ -236,6 +277,7 @@ class Ticker:
         report = TickReport()
         waiting: dict[str, datetime] = {}
         """Platforms that answered 429 this tick, until when."""
+        await self._forget_request_keys(self.clock())
         while True:
             now = self.clock()
             platforms = [p for p in self.senders if waiting.get(p, now) <= now]
@@ -256,16 +298,33 @@ class Ticker:
             results = await self._send(sends, waiting, now + lease / 2, min(SEND_TIMEOUT, lease / 4))
             await self._settle(results, facts, report)
 
+    async def _forget_request_keys(self, now: datetime) -> None:
+        """Forget the keys of requests handled before any redelivery could still come: without
+        this the table grows forever. Cheap: a range on the `created_at` index."""
+        async with self.database.unit_of_work() as uow:
+            await uow.invocations.forget_before(now - REQUEST_KEYS_KEPT)
+            await uow.commit()
+
     # -- prepare --------------------------------------------------------------------------
 
     async def _prepare(
         self, claimed: Sequence[ScheduledItem], now: datetime, report: TickReport
     ) -> tuple[list[Send], Facts | None]:
         try:
-            async with self.database.unit_of_work() as uow:
-                sends, facts = await self._decide(uow, claimed, now, report)
-                await uow.commit()
-                return sends, facts
+            try:
+                return await self._prepare_pass(claimed, now, report, careful=False)
+            except DBAPIError:
+                raise
+            except Exception:
+                # Some item raised, and left alone it would be claimed first again and again. A
+                # careful pass finds it: each item under its own savepoint, failing alone. Only a
+                # batch that needs them pays for the savepoints (two statements an item).
+                log.warning(
+                    "tick %s: an item of a batch of %d could not be prepared; preparing item by item",
+                    self.worker,
+                    len(claimed),
+                )
+                return await self._prepare_pass(claimed, now, report, careful=True)
         except IntegrityError:
             # A delivery for one of these items was recorded by another tick: our lease ran out
             # and the items are someone else's now. Leave them to that tick.
@@ -277,8 +336,23 @@ class Ticker:
             log.warning("tick %s: preparing a batch failed; it will be retried", self.worker, exc_info=True)
             return [], None
 
+    async def _prepare_pass(
+        self, claimed: Sequence[ScheduledItem], now: datetime, report: TickReport, *, careful: bool
+    ) -> tuple[list[Send], Facts]:
+        counted = TickReport()  # kept only if the pass commits
+        async with self.database.unit_of_work() as uow:
+            sends, facts = await self._decide(uow, claimed, now, counted, careful)
+            await uow.commit()
+        report.counts.update(counted.counts)
+        return sends, facts
+
     async def _decide(
-        self, uow: UnitOfWork, claimed: Sequence[ScheduledItem], now: datetime, report: TickReport
+        self,
+        uow: UnitOfWork,
+        claimed: Sequence[ScheduledItem],
+        now: datetime,
+        report: TickReport,
+        careful: bool,
     ) -> tuple[list[Send], Facts]:
         outbox = uow.outbox
         await outbox.lock_rows(
@@ -290,83 +364,218 @@ class Ticker:
         fresh: list[ScheduledItem] = []
         again: list[ScheduledItem] = []
         for item in items:
-            match triage(item, facts, now, self.policy, self.senders[item.platform].idempotent):
-                case Settle(status, reason) if item.id in facts.deliveries:
-                    if status is not ItemStatus.SENT:
-                        await outbox.set_delivery_state(
-                            [facts.deliveries[item.id].id], status.value, now, reason
-                        )
-                    riders = facts.bundled.get(item.id, [])
-                    await self._end_messages(uow, [(item, riders)], status, now, facts, report, reason)
-                case Settle(status, reason):
-                    await self._end(uow, [item], status, now, facts, report, reason)
-                case Defer(until):
-                    await outbox.reschedule([(item.id, until)], self.worker)
-                    report.add("deferred")
-                case Close():
-                    await self._end(uow, [item], ItemStatus.DONE, now, facts, report)
-                case Deliver(again=True):
-                    again.append(item)
-                case Deliver():
-                    fresh.append(item)
-        messages = await self._compose(uow, fresh, facts, now, report)
+            async with self._guard(
+                uow, [(item, facts.bundled.get(item.id, []))], facts, now, report, careful
+            ):
+                match triage(item, facts, now, self.policy, self.senders[item.platform].idempotent):
+                    case Deliver(again=True):
+                        again.append(item)
+                    case Deliver():
+                        fresh.append(item)
+                    case Settle() | Defer() | Close() as decision:
+                        await self._apply(uow, item, decision, facts, now, report)
+        drafts = await self._compose(uow, fresh, facts, now, report, careful)
         delivery_ids = await outbox.add_deliveries(
-            [(lead, lead.member_id if lead.kind.private else None) for lead, _, _ in messages], now
+            [(lead, lead.member_id if lead.kind.private else None) for lead, _, _ in drafts], now
         )
         sends: list[Send] = []
-        for lead, riders, message in messages:
+        for lead, riders, outgoing in drafts:
             await outbox.bundle([r.id for r in riders], lead.id, self.worker)
-            sends.append(self._send_of(lead, riders, message, delivery_ids[lead.id], facts))
+            sends.append(Send(lead, riders, delivery_ids[lead.id], outgoing))
         for lead in again:
-            # A retry sends what the first attempt tried to send, riders included.
-            riders = tuple(facts.bundled.get(lead.id, ()))
-            delivery = facts.deliveries[lead.id]
-            message = await self._message(uow, [lead, *riders], facts, now)
-            if message is None:
-                gone = "nothing left to send"
-                await outbox.set_delivery_state([delivery.id], DeliveryState.FAILED, now, gone)
-                await self._end_messages(
-                    uow, [(lead, riders)], ItemStatus.CANCELLED, now, facts, report, gone
-                )
-                continue
-            await outbox.set_delivery_state([delivery.id], DeliveryState.SENDING, now)
-            sends.append(self._send_of(lead, riders, message, delivery.id, facts))
+            riders = facts.bundled.get(lead.id, [])
+            async with self._guard(uow, [(lead, riders)], facts, now, report, careful):
+                if (send := await self._resend(uow, lead, riders, facts, now, report)) is not None:
+                    sends.append(send)
         return sends, facts
 
+    async def _apply(
+        self,
+        uow: UnitOfWork,
+        item: ScheduledItem,
+        decision: Settle | Defer | Close,
+        facts: Facts,
+        now: datetime,
+        report: TickReport,
+    ) -> None:
+        """Carry out a decision that sends nothing now."""
+        outbox = uow.outbox
+        match decision:
+            case Settle(status, reason) if (delivery := facts.deliveries.get(item.id)) is not None:
+                if status is not ItemStatus.SENT:
+                    state = _final_delivery_state(delivery.state, status)
+                    await outbox.set_delivery_state([delivery.id], state, now, reason)
+                riders = facts.bundled.get(item.id, [])
+                if status is ItemStatus.CANCELLED:
+                    # The message is no longer needed, but what rides in it may be: back to the
+                    # queue, each to be sent (or dropped) on its own.
+                    await outbox.unbundle([r.id for r in riders])
+                    riders = []
+                await self._end_messages(uow, [(item, riders)], status, now, facts, report, reason)
+            case Settle(status, reason):
+                await self._end(uow, [item], status, now, facts, report, reason)
+            case Defer(until):
+                await outbox.reschedule([(item.id, until)], self.worker)
+                report.add("deferred")
+            case Close():
+                await self._end(uow, [item], ItemStatus.DONE, now, facts, report)
+
+    async def _resend(
+        self,
+        uow: UnitOfWork,
+        lead: ScheduledItem,
+        riders: Sequence[ScheduledItem],
+        facts: Facts,
+        now: datetime,
+        report: TickReport,
+    ) -> Send | None:
+        """A message tried before, again under its key: what the first attempt carried, less what
+        no longer needs saying."""
+        outbox, delivery = uow.outbox, facts.deliveries[lead.id]
+        kept: list[ScheduledItem] = []
+        for rider in riders:
+            if reason := obsolete(rider, facts, self.policy):
+                report.add(
+                    "cancelled",
+                    len(await outbox.settle_riders([rider.id], ItemStatus.CANCELLED, now, reason)),
+                )
+            else:
+                kept.append(rider)
+        message = await self._message(uow, [lead, *kept], facts, now)
+        if message is None:
+            gone = "nothing left to send"
+            state = _final_delivery_state(delivery.state, ItemStatus.CANCELLED)
+            await outbox.set_delivery_state([delivery.id], state, now, gone)
+            await self._end_messages(uow, [(lead, kept)], ItemStatus.CANCELLED, now, facts, report, gone)
+            return None
+        outgoing = _address(lead, message, facts)
+        await outbox.set_delivery_state([delivery.id], DeliveryState.SENDING, now)
+        return Send(lead, tuple(kept), delivery.id, outgoing)
+
     async def _compose(
-        self, uow: UnitOfWork, fresh: Sequence[ScheduledItem], facts: Facts, now: datetime, report: TickReport
-    ) -> list[tuple[ScheduledItem, tuple[ScheduledItem, ...], Message]]:
+        self,
+        uow: UnitOfWork,
+        fresh: Sequence[ScheduledItem],
+        facts: Facts,
+        now: datetime,
+        report: TickReport,
+        careful: bool,
+    ) -> list[tuple[ScheduledItem, tuple[ScheduledItem, ...], Outgoing]]:
         """Messages for the items to send now: channel posts one by one; a member's prompts as
         one message, unless the no-nagging cap is reached (then they wait for a free slot)."""
-        composed: list[tuple[ScheduledItem, tuple[ScheduledItem, ...], Message]] = []
+        composed: list[tuple[ScheduledItem, tuple[ScheduledItem, ...], Outgoing]] = []
         by_member: dict[int, list[ScheduledItem]] = defaultdict(list)
         for item in fresh:
             if item.kind.private and item.member_id is not None:
                 by_member[item.member_id].append(item)
-            elif (message := await self._part(uow, item, facts, now)) is not None:
-                composed.append((item, (), message))
-            else:
-                await self._end(uow, [item], ItemStatus.CANCELLED, now, facts, report, "nothing left to send")
-        for member_id, group in by_member.items():
-            frees = planner.prompt_slot_frees(facts.recent_sends.get(member_id, ()), now, self.policy)
-            if frees is not None:
-                team = facts.teams[group[0].team_id]
-                cal = planner.member_calendar(facts.members[member_id], team, self.policy)
-                at = planner.next_working_time(frees, cal)
-                await uow.outbox.reschedule([(i.id, at) for i in group], self.worker)
-                report.add("deferred", len(group))
                 continue
-            group.sort(key=lambda i: (i.due_at, i.id))
-            bundle, later = group[:MAX_BUNDLE], group[MAX_BUNDLE:]
-            # The rest go in the next batch of this same tick, where the cap is counted afresh.
-            await uow.outbox.reschedule([(i.id, now) for i in later], self.worker)
-            parts = [(item, await self._part(uow, item, facts, now)) for item in bundle]
-            if empty := [item for item, part in parts if part is None]:
-                await self._end(uow, empty, ItemStatus.CANCELLED, now, facts, report, "nothing left to send")
-            if kept := [(item, part) for item, part in parts if part is not None]:
-                message = prompts.bundle([part for _, part in kept])
-                composed.append((kept[0][0], tuple(item for item, _ in kept[1:]), message))
+            async with self._guard(uow, [(item, [])], facts, now, report, careful):
+                if (message := await self._part(uow, item, facts, now)) is not None:
+                    composed.append((item, (), _address(item, message, facts)))
+                else:
+                    await self._end(
+                        uow, [item], ItemStatus.CANCELLED, now, facts, report, "nothing left to send"
+                    )
+        for member_id, group in by_member.items():
+            async with self._guard(uow, [(item, []) for item in group], facts, now, report, careful):
+                composed += await self._bundle(uow, member_id, group, facts, now, report, careful)
         return composed
+
+    async def _bundle(
+        self,
+        uow: UnitOfWork,
+        member_id: int,
+        group: Sequence[ScheduledItem],
+        facts: Facts,
+        now: datetime,
+        report: TickReport,
+        careful: bool,
+    ) -> list[tuple[ScheduledItem, tuple[ScheduledItem, ...], Outgoing]]:
+        """One member's prompts as one message, or none while the cap is reached."""
+        frees = planner.prompt_slot_frees(facts.recent_sends.get(member_id, ()), now, self.policy)
+        if frees is not None:
+            team = facts.teams[group[0].team_id]
+            cal = planner.member_calendar(facts.members[member_id], team, self.policy)
+            at = planner.next_working_time(frees, cal)
+            await uow.outbox.reschedule([(i.id, at) for i in group], self.worker)
+            report.add("deferred", len(group))
+            return []
+        ordered = sorted(group, key=lambda i: (i.due_at, i.id))
+        bundle, later = ordered[:MAX_BUNDLE], ordered[MAX_BUNDLE:]
+        # The rest go in the next batch of this same tick, where the cap is counted afresh.
+        await uow.outbox.reschedule([(i.id, now) for i in later], self.worker)
+        parts: list[tuple[ScheduledItem, Message | None]] = []
+        for item in bundle:
+            async with self._guard(uow, [(item, [])], facts, now, report, careful):
+                parts.append((item, await self._part(uow, item, facts, now)))
+        if empty := [item for item, part in parts if part is None]:
+            await self._end(uow, empty, ItemStatus.CANCELLED, now, facts, report, "nothing left to send")
+        kept = [(item, part) for item, part in parts if part is not None]
+        if not kept:
+            return []
+        lead, message = kept[0][0], prompts.bundle([part for _, part in kept])
+        return [(lead, tuple(item for item, _ in kept[1:]), _address(lead, message, facts))]
+
+    @asynccontextmanager
+    async def _guard(
+        self,
+        uow: UnitOfWork,
+        messages: Sequence[LeadAndRiders],
+        facts: Facts,
+        now: datetime,
+        report: TickReport,
+        careful: bool,
+    ) -> AsyncIterator[None]:
+        """In a careful pass, prepare these items on their own: if that raises, what it wrote is
+        undone and they fail; the rest of the batch goes on. Otherwise a plain block."""
+        if not careful:
+            yield
+            return
+        counts = report.counts.copy()
+        try:
+            async with uow.session.begin_nested():
+                yield
+        except DBAPIError:
+            raise  # the database's trouble, not the item's: the batch waits for its lease
+        except Exception as error:
+            report.counts = counts
+            await self._fail(uow, messages, error, facts, now, report)
+
+    async def _fail(
+        self,
+        uow: UnitOfWork,
+        messages: Sequence[LeadAndRiders],
+        error: Exception,
+        facts: Facts,
+        now: datetime,
+        report: TickReport,
+    ) -> None:
+        """Fail messages that could not be prepared, the error's type as the reason (shown in
+        `/retro status`); the conversation moves on as after any failed message."""
+        reason = f"could not be prepared ({type(error).__name__})"
+        # The error's text may quote what people wrote: the log gets its type and where it was
+        # raised, which is what finding the bug takes.
+        log.error(
+            "tick %s: %s could not be prepared (%s), marked failed; raised at:\n%s",
+            self.worker,
+            ", ".join(f"{lead.kind.value} {lead.id}" for lead, _ in messages),
+            type(error).__name__,
+            "".join(traceback.format_tb(error.__traceback__)).rstrip(),
+        )
+        for lead, _ in messages:
+            if (delivery := facts.deliveries.get(lead.id)) is not None:
+                state = _final_delivery_state(delivery.state, ItemStatus.FAILED)
+                await uow.outbox.set_delivery_state([delivery.id], state, now, reason)
+        ended = await self._close_messages(uow, messages, ItemStatus.FAILED, now, report, reason)
+        try:
+            async with uow.session.begin_nested():
+                await self._after(uow, ended, ItemStatus.FAILED, now, facts)
+        except DBAPIError:
+            raise
+        except Exception as again:
+            log.error(
+                "tick %s: nothing could be planned after them either (%s)", self.worker, type(again).__name__
+            )
 
     async def _message(
         self, uow: UnitOfWork, items: Sequence[ScheduledItem], facts: Facts, now: datetime
@@ -395,19 +604,6 @@ class Ticker:
             case ItemKind.DIGEST:
                 return await digest.weekly_digest(uow, team, now, check_after=self.policy.check_after)
         return None
-
-    def _send_of(
-        self,
-        lead: ScheduledItem,
-        riders: tuple[ScheduledItem, ...],
-        message: Message,
-        delivery_id: int,
-        facts: Facts,
-    ) -> Send:
-        team = facts.teams[lead.team_id]
-        recipient = facts.members.get(lead.member_id) if lead.member_id and lead.kind.private else None
-        destination = Destination(team.ref, recipient.user_id if recipient else None)
-        return Send(lead, riders, delivery_id, Outgoing(destination, message, lead.delivery_key))
 
     # -- send -----------------------------------------------------------------------------
 
@@ -442,10 +638,10 @@ class Ticker:
             return Refused(error.reason)
         except TransientError as error:
             return Flaky(str(error) or type(error).__name__)
+        except Uncertain as error:
+            return _maybe_arrived(sender.idempotent, str(error) or "the answer was lost")
         except TimeoutError:
-            if sender.idempotent:
-                return Flaky("timed out")
-            return Lost("timed out; it may have arrived, so it is not resent")
+            return _maybe_arrived(sender.idempotent, "timed out")
         except Exception as error:
             # A bug in an adapter must not stop the queue: log it, retry with backoff, and give
             # up for good after the last attempt like any other failure.
@@ -512,21 +708,37 @@ class Ticker:
     async def _end_messages(
         self,
         uow: UnitOfWork,
-        messages: Sequence[Send | tuple[ScheduledItem, Sequence[ScheduledItem]]],
+        messages: Sequence[Send | LeadAndRiders],
         status: ItemStatus,
         now: datetime,
         facts: Facts,
         report: TickReport,
         reason: str | None = None,
     ) -> None:
-        """End messages: their leads and the items riding in them. A lead that is no longer this
-        tick's (our lease ran out and another tick took it) is left, riders and all, to that tick."""
-        leads = [m.lead if isinstance(m, Send) else m[0] for m in messages]
-        ended = await uow.outbox.settle([lead.id for lead in leads], status, now, self.worker, reason)
-        riders = await uow.outbox.settle_riders([lead.id for lead in ended], status, now, reason)
+        """End messages, their leads and the items riding in them, and plan what comes next."""
+        ended = await self._close_messages(uow, messages, status, now, report, reason)
+        await self._after(uow, ended, status, now, facts)
+
+    async def _close_messages(
+        self,
+        uow: UnitOfWork,
+        messages: Sequence[Send | LeadAndRiders],
+        status: ItemStatus,
+        now: datetime,
+        report: TickReport,
+        reason: str | None,
+    ) -> list[ScheduledItem]:
+        """Set the status of messages' leads and riders; returns the items that moved. A lead that
+        is no longer this tick's (our lease ran out and another tick took it) is left, riders and
+        all, to that tick."""
+        pairs = [(m.lead, m.riders) if isinstance(m, Send) else m for m in messages]
+        ended = await uow.outbox.settle([lead.id for lead, _ in pairs], status, now, self.worker, reason)
+        ours = {lead.id for lead in ended}
+        rider_ids = [rider.id for lead, riders in pairs if lead.id in ours for rider in riders]
+        rode = await uow.outbox.settle_riders(rider_ids, status, now, reason)
         report.add("closed" if status is ItemStatus.DONE else status.value, len(ended))
-        report.add("bundled", len(riders))
-        await self._after(uow, [*ended, *riders], status, now, facts)
+        report.add("bundled", len(rode))
+        return [*ended, *rode]
 
     async def _end(
         self,

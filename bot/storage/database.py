@@ -27,6 +27,9 @@ def is_sqlite(url: str) -> bool:
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine with the per-backend settings this bot relies on."""
     parsed = make_url(url)
+    # Statement parameters are what people typed (and who they are): they must never reach a log
+    # line or an error message, even when a statement fails.
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(parsed, pool_pre_ping=True, **kwargs)
     if parsed.database and parsed.database != ":memory:":

@@ -167,6 +167,9 @@ class LessonRow(Base):
     owner_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    renewed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    """When the current lesson's clock started: the outcome rule's `lesson_at`, and what its
+    follow-up check counts from. An edit moves `updated_at` only (`outcome.lesson_renews`)."""
     __table_args__ = (Index(None, "team_id", "updated_at"),)
 
 

@@ -8,12 +8,13 @@ import logging
 import pytest
 from sqlalchemy import func, select
 
-from adapters.fake import FakeChat
+from adapters.fake import FakeChat, ManualClock
 from bot.core.engine import Engine
 from bot.core.messages import render_plain
 from bot.logs import quiet_payload_loggers
 from bot.storage.database import Database
 from bot.storage.tables import LessonRow, MisstepRow, RecurrenceRow
+from tests.conftest import START
 
 
 async def count(database: Database, table: type) -> int:
@@ -218,3 +219,47 @@ async def test_announcements_are_off_by_default(chat: FakeChat) -> None:
     reply = await chat.invoke("ana", "oops quiet one")
     assert reply.announcements == ()
     assert "off" in await chat.say("ana", "announce")
+
+
+async def test_a_number_too_big_for_the_database_is_simply_not_found(chat: FakeChat) -> None:
+    await chat.say("ana", "oops one")
+    for text in ["status #999999999999", "check #999999999999 stuck", "learned #999999999999 x"]:
+        assert "can't find #999999999999" in await chat.say("ana", text)
+
+
+async def test_a_failing_statement_never_logs_its_parameters(
+    chat: FakeChat, engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def duplicate_number(uow: object, team: object, event: object) -> None:
+        await uow.session.execute(  # type: ignore[attr-defined]
+            MisstepRow.__table__.insert().values(
+                team_id=1,
+                number=1,
+                what="secret words",
+                depth="stumble",
+                anonymous=True,
+                created_at=START,
+                prompt_state="waiting",
+                outcome="open",
+            )
+        )
+
+    engine.reactions = (duplicate_number,)
+    with caplog.at_level(logging.ERROR):
+        reply = await chat.say("zoe", "oops anon secret words")
+    assert "nothing was saved" in reply
+    assert "IntegrityError" in caplog.text
+    assert "secret words" not in caplog.text
+    assert "zoe" not in caplog.text.lower()
+
+
+async def test_a_repeat_from_before_the_lesson_cannot_be_confirmed(
+    chat: FakeChat, clock: ManualClock
+) -> None:
+    await chat.say("ana", "oops the import dropped tags")
+    clock.advance(hours=1)
+    await chat.say("ana", "oops the import dropped tags again")
+    clock.advance(hours=1)
+    await chat.say("ana", "learned #1 dry-run imports first")
+    assert "happened before #1 had its lesson" in await chat.say("ana", "same #2 #1")
+    assert "Outcome: open" in await chat.say("ana", "status #1")

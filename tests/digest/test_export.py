@@ -112,3 +112,12 @@ async def test_import_refuses_a_team_that_is_already_there(database: Database) -
 def test_import_rejects_what_is_not_an_export(data: object) -> None:
     with pytest.raises(ExportError):
         from_json(data)
+
+
+async def test_import_refuses_a_team_timezone_it_does_not_know(database: Database) -> None:
+    team = await add_team(database, "platform", "UTC")
+    await build_history(database, team)
+    data = await exported(database, "platform", FIRST_EXPORT)
+    data["team"]["timezone"] = "Europe"
+    with pytest.raises(ExportError, match="unknown timezone 'Europe'"):
+        from_json(data)

@@ -64,5 +64,5 @@ def test_untagged_entries_that_look_alike_are_grouped() -> None:
 
 
 def test_an_empty_round_is_kind() -> None:
-    text = render_plain(render_round([], LexicalMatcher()))
+    text = render_plain(render_round([], []))
     assert "No entries this round" in text

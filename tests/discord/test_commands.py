@@ -154,7 +154,7 @@ async def test_setup_moves_the_team_and_its_posts_to_the_chosen_channel(
 ) -> None:
     await discord.reply(await discord.slash(world.ada, world.general, "oops", what="the build broke"))
     refused = await discord.reply(await discord.slash(world.ada, world.general, "setup", channel=world.retro))
-    assert "Manage Server" in refused.text
+    assert "permission to manage the server" in refused.text
 
     interaction = await discord.slash(
         world.grace, world.general, "setup", channel=world.retro, timezone="Europe/Berlin"
@@ -182,3 +182,36 @@ async def test_a_slow_database_is_deferred_then_answered(
     reply = await discord.reply(interaction)
     assert "Logged #1" in reply.text
     assert reply.ephemeral
+
+
+async def test_setup_with_an_unknown_timezone_changes_nothing(
+    bot: App, discord: DiscordEmulator, world: World
+) -> None:
+    await discord.reply(await discord.slash(world.ada, world.general, "oops", what="the build broke"))
+    interaction = await discord.slash(
+        world.grace, world.general, "setup", channel=world.retro, timezone="Nowhere/Atlantis"
+    )
+    answer = await discord.reply(interaction)
+    assert "I don't know the timezone" in answer.text
+    assert len(interaction.messages) == 1
+
+    # The team stayed where it was: its next announcement goes to #general, none went to #retro.
+    await discord.reply(await discord.slash(world.ada, world.retro, "announce", setting="on"))
+    await discord.reply(await discord.slash(world.ada, world.retro, "oops", what="the tests were flaky"))
+    await discord.until(lambda: any("logged #2" in m.text for m in discord.sent), "the announcement")
+    (post,) = discord.messages_in(world.general)
+    assert "logged #2" in post.text
+    assert discord.messages_in(world.retro) == []
+
+
+async def test_setup_as_the_first_command_starts_the_team_in_the_chosen_channel(
+    bot: App, discord: DiscordEmulator, world: World
+) -> None:
+    interaction = await discord.slash(
+        world.grace, world.general, "setup", channel=world.retro, timezone="America/New_York"
+    )
+    assert "America/New_York" in (await discord.reply(interaction)).text
+    (confirmation,) = await discord.posted(world.retro)
+    assert "post the team's retro rounds and weekly digest in this channel" in confirmation.text
+    schedule = await discord.reply(await discord.slash(world.ada, world.general, "schedule"))
+    assert "America/New_York" in schedule.text

@@ -3,6 +3,8 @@ not through their display name. The only pings are the ones the bot means."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.app import App
@@ -21,7 +23,8 @@ def _quiet(message: Sent) -> None:
     assert not message.pings_everyone
     assert not message.pings_roles
     assert "@everyone" not in message.markdown
-    assert "<@" not in message.markdown.replace("\\<@\u200b", "")
+    # Every "<@" left is broken by a zero-width space: no mention form survives, code spans included.
+    assert not re.search("<@(?!\u200b)", message.markdown)
 
 
 async def test_mentions_and_markdown_typed_by_people_never_ping_or_format(
@@ -51,3 +54,15 @@ async def test_a_display_name_cannot_ping_either(bot: App, discord: DiscordEmula
     (post,) = await discord.posted(world.general)
     assert "@everyone logged #1" in post.text
     _quiet(post)
+
+
+async def test_a_mention_echoed_in_a_code_span_cannot_ping(
+    bot: App, discord: DiscordEmulator, world: World
+) -> None:
+    # The usage error quotes what was typed in backticks: "I don't know the timezone `<@id>`".
+    typed = f"<@{world.bob.id}>"
+    reply = await discord.reply(await discord.slash(world.ada, world.general, "tz", zone=typed))
+    assert "I don't know the timezone" in reply.text
+    assert typed in reply.text
+    assert reply.payload["allowed_mentions"]["users"] == []
+    _quiet(reply)

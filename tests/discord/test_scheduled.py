@@ -13,7 +13,7 @@ from bot.app import App
 from bot.core.messages import Message, paragraph
 from bot.core.model import TeamRef
 from bot.core.ports import Destination, Outgoing
-from tests.discord.conftest import World, ticker
+from tests.discord.conftest import World, discord_settings, running, ticker
 from tests.emulators.discord import HANG_GUARD, DiscordEmulator
 
 pytestmark = pytest.mark.wire
@@ -187,3 +187,24 @@ async def test_a_repeated_send_with_the_same_delivery_key_shows_once(
     assert len(discord.messages_in(world.general)) == 1
     await sender.send(Outgoing(outgoing.destination, outgoing.message, "item-7/1"))
     assert len(discord.messages_in(world.general)) == 2
+
+
+async def test_a_guild_that_invites_the_bot_back_while_it_is_offline_gets_its_sends_again(
+    discord: DiscordEmulator, world: World, database_url: str, clock: ManualClock
+) -> None:
+    settings = discord_settings(database_url, discord, world.guild)
+    async with running(settings, discord, clock) as app:
+        await _logged(discord, world, "the deploy skipped the migrations")
+        (service,) = (s for s in app.services if isinstance(s, DiscordService))
+        await service.client.wait_until_ready()
+        await discord.remove_bot(world.guild)
+        await _stopped(app, world, True)
+    # Back while the bot was away: discord.py reports the guild as "available", not "joined".
+    await discord.add_bot(world.guild, while_offline=True)
+    discord.identified.clear()
+    async with running(settings, discord, clock) as app:
+        await _stopped(app, world, False)
+        clock.advance(hours=5)
+        assert (await ticker(app).tick())["sent"] == 1
+    assert "What did #1 teach you?" in discord.dms_to(world.ada)[0].text
+    assert discord.errors == []

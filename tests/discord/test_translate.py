@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adapters.discord.translate import (
     BUTTON_ID,
     CONTENT_LIMIT,
     EMBED_TOTAL_LIMIT,
     FORM_ID,
+    Part,
     button_id,
     form_values,
     literal,
@@ -19,7 +22,6 @@ from adapters.discord.translate import (
     parse_custom_id,
     reference,
     render,
-    split_text,
     timezone_choices,
 )
 from bot.core.forms import lesson_form, oops_form
@@ -30,6 +32,7 @@ from bot.core.messages import (
     Fields,
     Message,
     Paragraph,
+    Quote,
     bold,
     code,
     italic,
@@ -106,11 +109,27 @@ def test_long_plain_messages_split_within_2000_characters_at_line_breaks() -> No
     assert all(line.startswith("- item") for line in lines)
 
 
-def test_a_single_huge_line_is_cut_at_spaces() -> None:
-    pieces = split_text("word " * 1000, CONTENT_LIMIT)
+def _contents(text: str) -> list[str]:
+    return [part.content or "" for part in render(Message(blocks=(Paragraph((text,)),)), GUILD)]
+
+
+def test_a_single_huge_line_is_cut_at_spaces_else_anywhere() -> None:
+    pieces = _contents("word " * 1000)
     assert all(len(p) <= CONTENT_LIMIT for p in pieces)
-    assert " ".join(p.strip() for p in pieces).split() == ["word"] * 1000
-    assert split_text("x" * 4500, 2000) == ["x" * 2000, "x" * 2000, "x" * 500]
+    assert " ".join(pieces).split() == ["word"] * 1000
+    assert _contents("x" * 4500) == ["x" * 2000, "x" * 2000, "x" * 500]
+
+
+def test_a_cut_quote_stays_a_quote_and_a_cut_styled_span_keeps_its_markers() -> None:
+    quoted = render(Message(blocks=(Quote(("said " * 500,)),)), GUILD)
+    assert [p.content[:7] for p in quoted if p.content] == ["> said ", "> said "]
+    (first, second) = _contents_of(Paragraph(("a ", bold("loud " * 500))))
+    assert re.fullmatch(r"a \*\*(loud )*loud\*\*", first)
+    assert re.fullmatch(r"\*\*(loud )*loud\*\* ", second)
+
+
+def _contents_of(*blocks: Paragraph | Quote | Bullets) -> list[str]:
+    return [part.content or "" for part in render(Message(blocks=blocks), GUILD)]
 
 
 def test_embeds_stay_within_every_discord_limit() -> None:
@@ -220,3 +239,67 @@ def test_timezone_choices() -> None:
     assert timezone_choices("berlin")[0] == "Europe/Berlin"
     assert "America/New_York" in timezone_choices("new_york")
     assert len(timezone_choices("a")) <= 25
+
+
+def _unescaped_line_start(content: str) -> str | None:
+    """The first line of `content` that Discord would format as a heading, quote, list item or
+    subtext, if any."""
+    return next((line for line in content.split("\n") if re.match(r"\s*([#>-]|\d+\.)", line)), None)
+
+
+def _dangling_escape(content: str) -> bool:
+    # An odd run of backslashes at the end escapes nothing here: its partner went to the next part.
+    return (len(content) - len(content.rstrip("\\"))) % 2 == 1
+
+
+def _assert_cut_safely(typed: str, parts: list[Part]) -> None:
+    contents = [part.content or "" for part in parts]
+    assert all(len(content) <= CONTENT_LIMIT for content in contents)
+    assert all(_unescaped_line_start(content) is None for content in contents)
+    assert not any(_dangling_escape(content) for content in contents)
+    assert all("@" not in content.replace("@\u200b", "") for content in contents)
+    assert all(part.mentions == () for part in parts)
+    # Nothing lost or added but the whitespace at the cuts.
+    shown = "".join(_visible(content) for content in contents)
+    assert re.sub(r"\s", "", shown) == re.sub(r"\s", "", typed)
+
+
+@pytest.mark.parametrize("typed", ["# HUGE HEADING", "> quoted", "- listed", "12. numbered", "-# small"])
+def test_text_after_a_cut_inside_a_line_is_escaped_as_a_line_start(typed: str) -> None:
+    text = "x" * 1999 + " " + typed
+    parts = render(Message(blocks=(Paragraph((text,)),)), GUILD)
+    assert len(parts) == 2
+    _assert_cut_safely(text, parts)
+
+
+@pytest.mark.parametrize("typed", ["*bold*", "@everyone", "<@123456789012345678>", "\\back"])
+def test_a_hard_cut_never_separates_an_escape_from_what_it_escapes(typed: str) -> None:
+    text = "x" * 1999 + typed
+    parts = render(Message(blocks=(Paragraph((text,)),)), GUILD)
+    assert len(parts) == 2
+    _assert_cut_safely(text, parts)
+
+
+_TOKENS = ["#", "##", ">", "-", "-#", "1.", "12.", "*", "**", "\\", "_", "`", "~", "|", "[x](y)", "@"]
+_TOKENS += ["@everyone", "<@123>", "<", "w", "wörd", " ", " ", " ", "\n", "x" * 40]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    filler=st.integers(1_900, 2_050),
+    spaced=st.booleans(),
+    tokens=st.lists(st.sampled_from(_TOKENS), max_size=80),
+)
+def test_cutting_a_long_message_never_turns_typed_text_into_markup(
+    filler: int, spaced: bool, tokens: list[str]
+) -> None:
+    text = ("w " * filler)[:filler] if spaced else "w" * filler
+    text += "".join(tokens)
+    _assert_cut_safely(text, render(Message(blocks=(Paragraph((text,)),)), GUILD))
+
+
+def test_a_mention_typed_inside_a_code_span_neither_pings_nor_is_allowed_to() -> None:
+    message = Message(blocks=(Paragraph(("I don't know ", code("#<@123> @everyone"), ".")),))
+    (part,) = render(message, GUILD)
+    assert part.mentions == ()
+    assert part.content == "I don't know `#<@\u200b123> @\u200beveryone`."

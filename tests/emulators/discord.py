@@ -584,9 +584,12 @@ class DiscordEmulator:
         guild.bot_member = False
         await self._dispatch("GUILD_DELETE", {"id": str(guild.id)})
 
-    async def add_bot(self, guild: Guild) -> None:
-        """Someone invites the bot (back) into `guild`."""
+    async def add_bot(self, guild: Guild, *, while_offline: bool = False) -> None:
+        """Someone invites the bot (back) into `guild`. While the bot is offline, nothing is
+        dispatched: the guild is simply among those of its next READY."""
         guild.bot_member = True
+        if while_offline:
+            return
         # A join carries no "unavailable" flag; the guilds of READY come with "unavailable": false.
         payload = guild.payload(self.bot)
         del payload["unavailable"]

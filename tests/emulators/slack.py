@@ -10,7 +10,9 @@ Towards the bot's Web API client it serves the methods the bot calls (``auth.tes
 ``publish``, the three ``files.uploadV2`` steps, ``apps.connections.open``, ``oauth.v2.access``)
 and the ``response_url`` of every command and click, with Slack's limits (50 blocks a message,
 100 a view, 3-second triggers, 5 uses of a response_url). Every call is recorded; failures
-(``429`` with ``Retry-After``, error codes, 5xx) can be queued per method.
+(``429`` with ``Retry-After``, error codes, 5xx, an answer lost after the call was carried out) can be
+queued per method. Like Slack, it retries only Events API requests (``X-Slack-Retry-Num``), never a
+slash command or an interaction.
 """
 
 from __future__ import annotations
@@ -70,6 +72,9 @@ class Failure:
     status: int = 200
     error: str | None = None
     retry_after: float | None = None
+    lost: bool = False
+    """The call is carried out, then the connection drops before the answer: Slack did it, the
+    bot cannot know."""
 
 
 @dataclass
@@ -102,6 +107,8 @@ class Workspace:
     team_id: str
     name: str
     bot_token: str
+    enterprise_id: str | None = None
+    """The Enterprise Grid org the workspace belongs to, if any."""
 
 
 class SlackEmulator:
@@ -127,6 +134,7 @@ class SlackEmulator:
         self.users: dict[str, Json] = {}
         """users.info answers by user id; add people with `add_user`."""
         self.gone_users: set[str] = set()
+        self.revoked_tokens: set[str] = set()
         self.archived_channels: set[str] = set()
         self.calls: list[Call] = []
         self.deliveries: list[Delivery] = []
@@ -135,7 +143,8 @@ class SlackEmulator:
         self.home_views: dict[str, Json] = {}
         self.uploads: dict[str, Upload] = {}
         self.bot_url: str | None = None
-        self.failures: dict[str, list[Failure]] = defaultdict(list)
+        self.failures: dict[str, list[Failure | None]] = defaultdict(list)
+        """What the next calls to a method meet, in order (None: a normal answer)."""
         self.socket_connections = 0
         self.response_urls_expired = False
         """Answer every response_url post 404, as Slack does after 30 minutes or 5 uses."""
@@ -182,7 +191,8 @@ class SlackEmulator:
 
     @property
     def bot_token(self) -> str:
-        return next(iter(self.workspaces))
+        """The current bot token of the emulator's own workspace (`team_id`)."""
+        return next(token for token, w in self.workspaces.items() if w.team_id == self.team_id)
 
     def add_user(
         self, user_id: str, name: str, tz: str | None = "Europe/Berlin", team_id: str | None = None
@@ -197,11 +207,31 @@ class SlackEmulator:
         }
 
     def fail(
-        self, method: str, *, status: int = 200, error: str | None = None, retry_after: float | None = None
+        self,
+        method: str,
+        *,
+        status: int = 200,
+        error: str | None = None,
+        retry_after: float | None = None,
+        lost: bool = False,
+        after: int = 0,
     ) -> None:
-        """Make the next call to `method` fail: ``status=429, retry_after=2``, ``error="is_archived"``,
-        ``status=503``."""
-        self.failures[method].append(Failure(status, error, retry_after))
+        """Make the next call to `method` (a Web API method) fail: ``status=429, retry_after=2``,
+        ``error="is_archived"``, ``status=503``, or ``lost=True`` (carried out, then the connection
+        drops without an answer; the one failure a ``response_url`` can be given too), once
+        `after` more calls to it have been answered normally."""
+        self.failures[method] += [None] * after + [Failure(status, error, retry_after, lost)]
+
+    def reinstall(self, team_id: str | None = None) -> str:
+        """The app is removed from the workspace and added again: the old bot token is revoked
+        and a new one issued (returned), as Slack does."""
+        team_id = team_id or self.team_id
+        old = next(w for w in self.workspaces.values() if w.team_id == team_id)
+        del self.workspaces[old.bot_token]
+        self.revoked_tokens.add(old.bot_token)
+        token = f"xoxb-emulator-{team_id}-{next(self._ids)}"
+        self.workspaces[token] = Workspace(team_id, old.name, token, old.enterprise_id)
+        return token
 
     # -- what the bot did ----------------------------------------------------------------
 
@@ -242,8 +272,10 @@ class SlackEmulator:
     ) -> Json:
         trigger = self._new_trigger()
         response_url = self._new_response_url(channel, user)
+        enterprise = self._enterprise_of(team or self.team_id)
         return {
             "token": "deprecated-verification-token",
+            **({"enterprise_id": enterprise} if enterprise else {}),
             "team_id": team or self.team_id,
             "team_domain": "emulated",
             "channel_id": channel,
@@ -346,16 +378,26 @@ class SlackEmulator:
         return await self.deliver("interactive", payload, **options)
 
     async def event(
-        self, event: Json, *, team: str | None = None, event_id: str | None = None, **options: Any
+        self,
+        event: Json,
+        *,
+        team: str | None = None,
+        event_id: str | None = None,
+        event_time: int | None = None,
+        **options: Any,
     ) -> Delivery:
+        """Send an Events API event. Slack retries one the bot did not acknowledge in time with the
+        same `event_id` and `event_time` (pass them, and ``retry=1``, to redeliver)."""
+        enterprise = self._enterprise_of(team or self.team_id)
         payload = {
             "token": "deprecated-verification-token",
+            **({"enterprise_id": enterprise} if enterprise else {}),
             "team_id": team or self.team_id,
             "api_app_id": "A0001",
             "event": event,
             "type": "event_callback",
             "event_id": event_id or f"Ev{next(self._ids):08d}",
-            "event_time": int(time.time()),
+            "event_time": int(time.time()) if event_time is None else event_time,
             "authorizations": [{"team_id": team or self.team_id, "user_id": "UBOT", "is_bot": True}],
         }
         return await self.deliver("events_api", payload, **options)
@@ -370,8 +412,10 @@ class SlackEmulator:
         secret: str | None = None,
     ) -> Delivery:
         """Send one payload to the bot the way Slack would: over the Socket Mode connection when
-        the bot holds one, else a signed HTTP POST. `retry` marks a redelivery
+        the bot holds one, else a signed HTTP POST. `retry` marks a redelivery of an event
         (``X-Slack-Retry-Num``); `timestamp` and `secret` forge stale or bad signatures."""
+        if retry and kind != "events_api":
+            raise ValueError("Slack retries only Events API requests, never commands or interactions")
         if self._socket is not None and not self._socket.closed:
             return await self._deliver_socket(kind, payload, retry)
         if kind == "slash_commands":
@@ -437,7 +481,7 @@ class SlackEmulator:
         token = _bearer(request) or args.pop("token", None)
         call = Call(method, args, token, time.monotonic())
         failure = self.failures[method].pop(0) if self.failures[method] else None
-        if failure is not None:
+        if failure is not None and not failure.lost:
             call.ok = False
             await self._record(call)
             headers = {"Retry-After": f"{failure.retry_after:g}"} if failure.retry_after is not None else {}
@@ -461,19 +505,27 @@ class SlackEmulator:
         else:
             answer = {"ok": True, **answer}
         await self._record(call)
+        if failure is not None:
+            _drop_connection(request)
         return web.json_response(answer)
 
     def _workspace(self, call: Call) -> Workspace:
         found = self.workspaces.get(call.token or "")
+        if found is None and call.token in self.revoked_tokens:
+            raise SlackError("token_revoked")
         if found is None:
             raise SlackError("invalid_auth" if call.token else "not_authed")
         return found
+
+    def _enterprise_of(self, team_id: str) -> str | None:
+        return next((w.enterprise_id for w in self.workspaces.values() if w.team_id == team_id), None)
 
     def _api_auth_test(self, call: Call) -> Json:
         workspace = self._workspace(call)
         return {
             "team": workspace.name,
             "team_id": workspace.team_id,
+            "enterprise_id": workspace.enterprise_id,
             "user": "retro",
             "user_id": "UBOT",
             "bot_id": "B0001",
@@ -573,14 +625,15 @@ class SlackEmulator:
             "access_token": workspace.bot_token,
             "bot_user_id": "UBOT",
             "team": {"id": workspace.team_id, "name": workspace.name},
-            "enterprise": None,
+            "enterprise": {"id": workspace.enterprise_id, "name": "Org"} if workspace.enterprise_id else None,
             "is_enterprise_install": False,
         }
 
-    def authorize(self, team_id: str, name: str = "Installed") -> str:
-        """A person approves the install in `team_id`: the code Slack would redirect with."""
+    def authorize(self, team_id: str, name: str = "Installed", enterprise_id: str | None = None) -> str:
+        """A person approves the install in `team_id` (a workspace of the Enterprise Grid org
+        `enterprise_id`, if given): the code Slack would redirect with."""
         code = f"code-{next(self._ids)}"
-        self._oauth_codes[code] = Workspace(team_id, name, f"xoxb-emulator-{team_id}")
+        self._oauth_codes[code] = Workspace(team_id, name, f"xoxb-emulator-{team_id}", enterprise_id)
         return code
 
     async def _upload(self, request: web.Request) -> web.Response:
@@ -602,6 +655,7 @@ class SlackEmulator:
         slot = self._response_urls.get(request.match_info["id"])
         body = await request.json()
         call = Call("response_url", body, None, time.monotonic())
+        failure = self.failures["response_url"].pop(0) if self.failures["response_url"] else None
         if slot is None or slot["uses"] >= RESPONSE_URL_USES or self.response_urls_expired:
             call.ok = False
             await self._record(call)
@@ -625,6 +679,8 @@ class SlackEmulator:
             )
         )
         await self._record(call)
+        if failure is not None and failure.lost:
+            _drop_connection(request)
         return web.Response(text="ok")
 
     def _new_trigger(self) -> str:
@@ -643,6 +699,12 @@ class SlackEmulator:
                 if any(button in block.get("elements", []) for block in view.get("blocks", [])):
                     return view_id
         raise LookupError("no open view holds that button")
+
+
+def _drop_connection(request: web.Request) -> None:
+    """Close the connection before the answer is written: the bot sees it drop."""
+    assert request.transport is not None
+    request.transport.close()
 
 
 class SlackError(Exception):

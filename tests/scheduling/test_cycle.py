@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.core.model import ItemKind, ItemStatus, LessonPromptState, Outcome
+from bot.core.model import ItemKind, ItemStatus, LessonPromptState, Outcome, ScheduledItem
 from bot.storage.tables import DeliveryRow, MisstepRow, ScheduledItemRow
 from tests.scheduling.helpers import Bot, local, wall
 
@@ -210,3 +210,99 @@ async def test_no_member_gets_more_than_three_bot_messages_in_a_week_and_nothing
     assert all(f"#{n} teach you?" in texts for n in range(1, 6))
     for number in range(1, 6):
         assert (await misstep_row(bot, number)).outcome == Outcome.FAILING.value
+
+
+async def pending_checks(bot: Bot) -> list[ScheduledItem]:
+    return [i for i in await bot.items(ItemKind.CHECK) if i.status is ItemStatus.PENDING]
+
+
+async def test_editing_a_late_lesson_that_stuck_keeps_it_learning(bot: Bot) -> None:
+    await bot.chat.say("ana", "oops the standup notes went to the wrong channel")
+    await bot.run_until(bot.clock.now + timedelta(days=30))
+    assert (await misstep_row(bot, 1)).outcome == Outcome.FAILING.value  # the prompt window closed
+    assert "Saved the lesson" in await bot.chat.say("ana", "learned #1 chek the channel before posting")
+    await bot.run_until(bot.clock.now + timedelta(days=15))
+    assert "Outcome: learning" in await bot.chat.say("ana", "check #1 stuck")
+    learned = await misstep_row(bot, 1)
+
+    bot.clock.set(bot.clock.now + timedelta(days=3))
+    reply = await bot.chat.say("ana", "learned #1 check the channel before posting")
+    row = await misstep_row(bot, 1)
+    assert (row.outcome, row.outcome_at) == (Outcome.LEARNING.value, learned.outcome_at)
+    assert "Updated the lesson for #1" in reply
+    assert "check in" not in reply
+    await bot.run_until(bot.clock.now + timedelta(days=40))
+    assert len(bot.to("ana")) == 3  # prompt, reminder, check: a typo fix asks nothing again
+
+
+async def test_an_edit_keeps_the_planned_check_and_a_lesson_after_a_recurrence_restarts_it(bot: Bot) -> None:
+    await bot.chat.say("ana", "oops setback forgot the release notes")
+    await bot.chat.say("ana", "learned release notes are part of done")
+    [planned] = await pending_checks(bot)
+    bot.clock.set(bot.clock.now + timedelta(days=10))
+    reply = await bot.chat.say(
+        "ana", "learned #1 release notes are part of done next time: add them to the PR"
+    )
+    assert "Updated the lesson for #1" in reply
+    assert await pending_checks(bot) == [planned]
+    await bot.run_until(planned.run_at)
+    [check] = bot.to("ana")
+    assert check.at == planned.run_at
+    assert "add them to the PR" in check.text
+
+    assert "failing" in await bot.chat.say("ana", "check #1 recurred")
+    renewed_at = bot.clock.now + timedelta(days=1)
+    bot.clock.set(renewed_at)
+    reply = await bot.chat.say("ana", "learned #1 a bot checks the release notes")
+    assert "I'll check in whether it stuck" in reply  # a new lesson after a repeat: a new clock
+    [again] = await pending_checks(bot)
+    assert again.due_at >= renewed_at + timedelta(days=14)
+    bot.clock.set(bot.clock.now + timedelta(days=2))
+    await bot.chat.say("ana", "learned #1 a bot checks the release notes on every PR")
+    assert await pending_checks(bot) == [again]  # and editing that one keeps its check
+
+
+async def test_dismissing_a_confirmed_repeat_puts_the_earlier_check_back(bot: Bot) -> None:
+    await bot.chat.say("ana", "oops the staging deploy skipped migrations #deploys")
+    await bot.chat.say("ana", "learned migrations run in the pipeline")
+    [planned] = await pending_checks(bot)
+    bot.clock.set(bot.clock.now + timedelta(days=2))
+    await bot.chat.say("ben", "oops the production deploy skipped migrations #deploys")
+    await bot.chat.say("ben", "same #2 #1")
+    assert await pending_checks(bot) == []
+    reply = await bot.chat.say("ben", "dismiss #2 #1")
+    assert "The follow-up check of #1 is back on" in reply
+    [back] = await pending_checks(bot)
+    assert (back.due_at, back.run_at, back.member_id) == (planned.due_at, planned.run_at, planned.member_id)
+    await bot.run_until(bot.clock.now + timedelta(days=30))
+    assert any("Did the lesson from #1 stick?" in d.text for d in bot.to("ana"))
+    assert (await misstep_row(bot, 1)).outcome == Outcome.LEARNING.value  # the window closed
+
+
+async def test_dismissing_a_repeat_after_the_check_was_answered_asks_nothing_again(bot: Bot) -> None:
+    await bot.chat.say("ana", "oops the staging deploy skipped migrations #deploys")
+    await bot.chat.say("ana", "learned migrations run in the pipeline")
+    await bot.run_until(bot.clock.now + timedelta(days=15))
+    await bot.chat.say("ana", "check #1 stuck")
+    await bot.chat.say("ben", "oops the production deploy skipped migrations #deploys")
+    await bot.chat.say("ben", "same #2 #1")
+    reply = await bot.chat.say("ben", "dismiss #2 #1")
+    assert "back on" not in reply
+    assert await pending_checks(bot) == []
+    assert (await misstep_row(bot, 1)).outcome == Outcome.LEARNING.value
+
+
+async def test_an_edit_by_someone_else_hands_the_check_not_yet_asked_to_them(bot: Bot) -> None:
+    await bot.chat.say("ana", "oops setback forgot the release notes")
+    await bot.chat.say("ana", "learned release notes are part of done")
+    [planned] = await pending_checks(bot)
+    bot.clock.set(bot.clock.now + timedelta(days=3))
+    reply = await bot.chat.say("ben", "learned #1 release notes are part of done next time: a PR checklist")
+    assert "Updated the lesson for #1" in reply
+    [handed] = await pending_checks(bot)
+    assert handed.member_id != planned.member_id
+    assert (handed.due_at, handed.run_at) == (planned.due_at, planned.run_at)
+    await bot.run_until(planned.run_at)
+    [check] = bot.to("ben")
+    assert "a PR checklist" in check.text
+    assert bot.to("ana") == []

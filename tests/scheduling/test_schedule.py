@@ -163,6 +163,22 @@ async def test_resume_releases_what_waited_at_the_next_working_time(bot: Bot) ->
     assert "You're not paused" in await bot.chat.say("ana", "resume")
 
 
+async def test_resume_brings_forward_what_the_pause_held_even_if_not_due_yet(bot: Bot) -> None:
+    await bot.chat.say("ana", "pause 14d")
+    await bot.chat.say("ana", "oops setback the printer ate the contract")
+    [held] = await bot.items(ItemKind.LESSON_PROMPT)
+    assert held.due_at == datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # tomorrow morning, were she here
+    assert held.run_at > held.due_at + timedelta(days=10)
+    reply = await bot.chat.say("ana", "resume")
+    [released] = await bot.items(ItemKind.LESSON_PROMPT)
+    assert released.run_at == held.due_at
+    await bot.run_until(held.due_at + timedelta(hours=1))
+    [prompt] = bot.to("ana")
+    assert prompt.at == held.due_at
+    assert "#1 teach you?" in prompt.text
+    assert "Welcome back. 1 prompt held by the pause will come when due, in your working hours." in reply
+
+
 async def test_pause_until_a_day_that_already_began_is_refused(bot: Bot) -> None:
     reply = await bot.chat.say("ana", "pause until 2026-11-23")
     assert "has already begun where you are" in reply

@@ -64,3 +64,17 @@ async def running(settings: Settings, emulator: SlackEmulator, clock: ManualCloc
 async def bot(slack: SlackEmulator, database_url: str, clock: ManualClock) -> AsyncIterator[App]:
     async with running(slack_settings(database_url, slack), slack, clock) as app:
         yield app
+
+
+@pytest.fixture
+async def oauth_bot(slack: SlackEmulator, database_url: str, clock: ManualClock) -> AsyncIterator[App]:
+    """The bot for many workspaces: installs through Slack's OAuth, no bot token of its own."""
+    settings = slack_settings(
+        database_url,
+        slack,
+        slack_bot_token=None,
+        slack_client_id=slack.client_id,
+        slack_client_secret=Secret(slack.client_secret),
+    )
+    async with running(settings, slack, clock) as app:
+        yield app

@@ -1,19 +1,22 @@
-"""`app_uninstalled` and `tokens_revoked` stop all sends to the workspace and keep its data."""
+"""`app_uninstalled` and `tokens_revoked` stop all sends to the workspace and keep its data; the app
+installed again (a new bot token) resumes them."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from adapters.fake import ManualClock
 from adapters.slack import SlackService
 from bot.app import App, build_ticker
+from bot.settings import Secret
 from bot.storage.database import Database
-from bot.storage.tables import ScheduledItemRow
-from tests.emulators.slack import SlackEmulator
+from bot.storage.tables import MisstepRow, ScheduledItemRow
+from tests.emulators.slack import SlackEmulator, dm_channel, visible_text
 from tests.slack.chat import say
+from tests.slack.conftest import running, slack_settings
 from tests.slack.test_scheduled import due
 
 pytestmark = pytest.mark.wire
@@ -33,7 +36,7 @@ async def stopped(db: Database, workspace: str) -> bool:
 
 async def missteps(db: Database) -> int:
     async with db.unit_of_work() as uow:
-        return sum([await uow.missteps(t.id).count() for t in await uow.teams.all()])
+        return await uow.session.scalar(select(func.count()).select_from(MisstepRow)) or 0
 
 
 async def test_uninstalling_stops_sends_and_keeps_the_data(
@@ -74,6 +77,30 @@ async def test_a_revoked_user_token_changes_nothing_but_a_revoked_bot_token_stop
     await slack_settles(bot)
     assert await stopped(db, slack.team_id)
     assert await missteps(db) == 1
+
+
+async def test_the_app_installed_again_with_a_new_token_resumes_sends(
+    slack: SlackEmulator, db: Database, database_url: str, clock: ManualClock
+) -> None:
+    async with running(slack_settings(database_url, slack), slack, clock) as app:
+        await say(slack, "oops the build broke")
+        await slack.event({"type": "app_uninstalled"})
+        await slack_settles(app)
+    assert await stopped(db, slack.team_id)
+    revoked = slack.bot_token
+    new_token = slack.reinstall()
+    # Restarted with the old token: Slack refuses it, so nothing proves the app is back.
+    async with running(slack_settings(database_url, slack, slack_bot_token=Secret(revoked)), slack, clock):
+        assert await stopped(db, slack.team_id)
+    # Restarted with the new one: auth.test proves the install, and sends go out again.
+    async with running(
+        slack_settings(database_url, slack, slack_bot_token=Secret(new_token)), slack, clock
+    ) as app:
+        assert not await stopped(db, slack.team_id)
+        prompt_at = await due(database_url, "lesson_prompt")
+        await build_ticker(app.settings, app.database, ManualClock(prompt_at), app.senders).tick()
+    [prompt] = slack.channel_posts(dm_channel("U1"))
+    assert "What did #1 teach you?" in visible_text(prompt.blocks)
 
 
 async def slack_settles(app: App) -> None:

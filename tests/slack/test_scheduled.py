@@ -1,6 +1,7 @@
 """What the bot sends on its own, end to end through Slack: the lesson prompt and the follow-up
 check arrive as DMs with buttons (delivered by `retro tick`, a separate process, as cron would
-run it), and a digest that meets a 429 is delivered once, after Slack's Retry-After."""
+run it), and a digest that meets a 429 is delivered once, after Slack's Retry-After, or, when the 429
+comes after the digest was posted (sharing its chart), is never posted again."""
 
 from __future__ import annotations
 
@@ -22,6 +23,23 @@ from tests.emulators.slack import SlackEmulator, button, dm_channel, visible_tex
 from tests.slack.chat import form_opened, reply_with, say
 
 pytestmark = pytest.mark.wire
+
+
+async def status_of(database_url: str, kind: str) -> str:
+    """The status of the first item of `kind` (the next week's is planned once it is settled)."""
+    database = Database.connect(database_url)
+    try:
+        async with database.unit_of_work() as uow:
+            found = await uow.session.scalar(
+                select(ScheduledItemRow.status)
+                .where(ScheduledItemRow.kind == kind)
+                .order_by(ScheduledItemRow.due_at)
+                .limit(1)
+            )
+    finally:
+        await database.close()
+    assert found is not None, f"no item of kind {kind}"
+    return found
 
 
 async def due(database_url: str, kind: str) -> datetime:
@@ -124,3 +142,44 @@ async def test_a_digest_that_meets_a_rate_limit_is_delivered_once_after_the_wait
     assert attempts() == [False, True]
     [digest] = slack.channel_posts("C1")
     assert "Weekly digest" in digest.text
+
+
+async def a_digest_with_its_chart_due(slack: SlackEmulator, database_url: str) -> datetime:
+    """A team whose one misstep has a decided outcome, so the digest carries the trend chart."""
+    await say(slack, "oops the build broke #ci")
+    await say(slack, "learned #1 run the build before merging")
+    await say(slack, "check #1 stuck")
+    return await due(database_url, "digest")
+
+
+async def test_a_digest_whose_chart_meets_a_rate_limit_is_delivered_whole_once_after_the_wait(
+    slack: SlackEmulator, bot: App, database_url: str
+) -> None:
+    digest_at = await a_digest_with_its_chart_due(slack, database_url)
+    # The chart is uploaded before the digest is posted: its 429 leaves nothing out yet.
+    slack.fail("files.getUploadURLExternal", status=429, retry_after=30)
+    ticker = build_ticker(bot.settings, bot.database, clock := ManualClock(digest_at), bot.senders)
+    await ticker.tick()
+    assert slack.channel_posts("C1") == []
+    clock.advance(seconds=35)
+    await ticker.tick()
+    [digest] = slack.channel_posts("C1")
+    assert "Weekly digest" in digest.text
+    assert [u.channel for u in slack.uploads.values()] == ["C1"]
+    assert await status_of(database_url, "digest") == "sent"
+
+
+async def test_a_digest_cut_short_after_it_was_posted_is_never_posted_again(
+    slack: SlackEmulator, bot: App, database_url: str
+) -> None:
+    digest_at = await a_digest_with_its_chart_due(slack, database_url)
+    # The digest is out; sharing its chart meets a 429. Slack can't drop a repeat: sending the
+    # item again would show the digest twice.
+    slack.fail("files.completeUploadExternal", status=429, retry_after=30)
+    ticker = build_ticker(bot.settings, bot.database, clock := ManualClock(digest_at), bot.senders)
+    await ticker.tick()
+    clock.advance(hours=2)  # well past any retry
+    await ticker.tick()
+    assert len(slack.channel_posts("C1")) == 1
+    assert len(slack.calls_to("chat.postMessage")) == 1
+    assert await status_of(database_url, "digest") == "unknown"

@@ -1,4 +1,8 @@
-"""`SlackSender`, the outbound side the scheduler delivers through, against the emulator."""
+"""`SlackSender`, the outbound side the scheduler delivers through, against the emulator.
+
+Slack drops no repeats, so what matters is which failures may be retried: only those that left
+nothing visible behind. Anything after a part was posted, or a post whose answer was lost, is
+`Uncertain`."""
 
 from __future__ import annotations
 
@@ -7,9 +11,10 @@ import socket
 import pytest
 
 from adapters.slack import SlackSender
+from adapters.slack.translate import MAX_MESSAGE_BLOCKS
 from bot.core.messages import Attachment, Button, Message, mention, paragraph
 from bot.core.model import TeamRef
-from bot.core.ports import Destination, Outgoing, RateLimited, Rejected, TransientError
+from bot.core.ports import Destination, Outgoing, RateLimited, Rejected, TransientError, Uncertain
 from tests.emulators.slack import SlackEmulator, button, dm_channel, pings, visible_text
 
 pytestmark = pytest.mark.wire
@@ -41,16 +46,30 @@ async def test_a_dm_opens_the_conversation_then_posts(slack: SlackEmulator) -> N
     assert '"c":"C1"' in button(posted.blocks, "It stuck")["value"]
 
 
+DIGEST = Message(
+    title="Weekly digest",
+    blocks=(paragraph("2 lessons stuck."),),
+    attachments=(Attachment("trend.png", b"\x89PNG fake", "image/png"),),
+)
+
+
+def long_message() -> Message:
+    """A message Slack takes in two posts (more blocks than one may hold)."""
+    return Message(blocks=tuple(paragraph(f"line {i}") for i in range(MAX_MESSAGE_BLOCKS + 5)))
+
+
 async def test_a_channel_post_goes_to_the_teams_channel_with_its_files(slack: SlackEmulator) -> None:
-    digest = Message(
-        title="Weekly digest",
-        blocks=(paragraph("2 lessons stuck."),),
-        attachments=(Attachment("trend.png", b"\x89PNG fake", "image/png"),),
-    )
-    await sender_for(slack).send(Outgoing(Destination(TEAM), digest, key="digest:1"))
+    await sender_for(slack).send(Outgoing(Destination(TEAM), DIGEST, key="digest:1"))
     assert slack.channel_posts("C1")[0].text == "Weekly digest"
     upload = next(iter(slack.uploads.values()))
     assert (upload.channel, upload.filename, upload.content) == ("C1", "trend.png", b"\x89PNG fake")
+    # The file is uploaded before anything shows, and shared last.
+    assert [c.method for c in slack.calls] == [
+        "files.getUploadURLExternal",
+        "upload",
+        "chat.postMessage",
+        "files.completeUploadExternal",
+    ]
 
 
 async def test_a_rate_limit_says_how_long_to_wait(slack: SlackEmulator) -> None:
@@ -64,8 +83,11 @@ async def test_a_rate_limit_says_how_long_to_wait(slack: SlackEmulator) -> None:
 @pytest.mark.parametrize(
     ("failure", "expected", "reason"),
     [
-        ({"status": 503}, TransientError, "HTTP 503"),
-        ({"error": "internal_error"}, TransientError, "internal_error"),
+        # Slack may have posted it before failing, or the answer never came back.
+        ({"status": 503}, Uncertain, "HTTP 503"),
+        ({"error": "internal_error"}, Uncertain, "internal_error"),
+        ({"lost": True}, Uncertain, "ServerDisconnectedError"),
+        # A clear refusal: nothing was posted.
         ({"error": "channel_not_found"}, Rejected, "channel_not_found"),
         ({"error": "not_in_channel"}, Rejected, "not_in_channel"),
         ({"error": "account_inactive"}, Rejected, "account_inactive"),
@@ -78,6 +100,55 @@ async def test_failures_map_to_what_the_delivery_layer_does_next(
     slack.fail("chat.postMessage", **failure)
     with pytest.raises(expected, match=reason):
         await sender_for(slack).send(Outgoing(Destination(TEAM), prompt(), key="k"))
+
+
+async def test_a_post_whose_answer_was_lost_is_not_repeated(slack: SlackEmulator) -> None:
+    slack.fail("chat.postMessage", lost=True)
+    with pytest.raises(Uncertain, match="may have been posted"):
+        await sender_for(slack).send(Outgoing(Destination(TEAM), prompt(), key="k"))
+    assert len(slack.channel_posts("C1")) == 1  # Slack posted it; the sender tried once
+
+
+@pytest.mark.parametrize(
+    ("failure", "expected"),
+    [({"status": 503}, TransientError), ({"lost": True}, TransientError), ({"status": 429}, RateLimited)],
+)
+async def test_failures_before_anything_is_posted_may_be_retried(
+    slack: SlackEmulator, failure: dict, expected: type
+) -> None:
+    # Opening the DM and uploading a file show nothing: retrying them cannot post twice.
+    slack.fail("conversations.open", **failure)
+    with pytest.raises(expected):
+        await sender_for(slack).send(Outgoing(Destination(TEAM, "U1"), prompt(), key="k"))
+    slack.fail("files.getUploadURLExternal", **failure)
+    with pytest.raises(expected):
+        await sender_for(slack).send(Outgoing(Destination(TEAM), DIGEST, key="k"))
+    assert slack.messages == []
+
+
+async def test_a_rate_limit_on_the_chart_leaves_nothing_posted_to_repeat(slack: SlackEmulator) -> None:
+    slack.fail("files.getUploadURLExternal", status=429, retry_after=30)
+    with pytest.raises(RateLimited):
+        await sender_for(slack).send(Outgoing(Destination(TEAM), DIGEST, key="digest:1"))
+    await sender_for(slack).send(Outgoing(Destination(TEAM), DIGEST, key="digest:1"))  # after the wait
+    [digest] = slack.channel_posts("C1")
+    assert digest.text == "Weekly digest"
+    assert [(u.channel, u.filename) for u in slack.uploads.values()] == [("C1", "trend.png")]
+
+
+async def test_a_failure_after_the_message_went_out_is_uncertain(slack: SlackEmulator) -> None:
+    slack.fail("files.completeUploadExternal", status=429, retry_after=30)
+    with pytest.raises(Uncertain, match="after 1 of 2 parts were posted"):
+        await sender_for(slack).send(Outgoing(Destination(TEAM), DIGEST, key="digest:1"))
+    assert len(slack.channel_posts("C1")) == 1
+
+
+async def test_a_long_message_cut_short_by_a_rate_limit_is_uncertain(slack: SlackEmulator) -> None:
+    # The first part goes out, the second meets a 429: resending would repeat the first.
+    slack.fail("chat.postMessage", status=429, retry_after=5, after=1)
+    with pytest.raises(Uncertain, match="ratelimited after 1 of 2 parts were posted"):
+        await sender_for(slack).send(Outgoing(Destination(TEAM), long_message(), key="k"))
+    assert len(slack.channel_posts("C1")) == 1
 
 
 async def test_an_archived_channel_is_rejected_for_good(slack: SlackEmulator) -> None:

@@ -1,8 +1,9 @@
 """A slow database never makes Slack wait: the ack goes out first, the answer when the work is done.
 
 The database is made slow for real, not by patching: another connection holds the write lock
-(SQLite) or an exclusive table lock (PostgreSQL) while Slack sends the command, so the bot's
-unit of work waits on the database itself.
+(SQLite) or exclusive locks on the tables involved (PostgreSQL) while Slack sends the command, so
+the bot's unit of work waits on the database itself. With one bot token or many workspaces
+installed through OAuth alike: an installation is looked up before the ack, from memory.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 from bot.app import App
 from tests.emulators.slack import TRIGGER_SECONDS, SlackEmulator, visible_text
+from tests.slack.test_oauth import NEW_TEAM, install
 
 pytestmark = pytest.mark.wire
 
@@ -40,7 +42,7 @@ async def database_held(database_url: str) -> AsyncIterator[None]:
     pg = await asyncpg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
     transaction = pg.transaction()
     await transaction.start()
-    await pg.execute("LOCK TABLE teams IN ACCESS EXCLUSIVE MODE")
+    await pg.execute("LOCK TABLE teams, slack_installations IN ACCESS EXCLUSIVE MODE")
     try:
         yield
     finally:
@@ -74,3 +76,17 @@ async def test_a_form_opens_in_time_even_when_the_database_is_slower_than_the_tr
     assert opened[0].at < released < update[0].at
     view = slack.views[update[0].args["view_id"]]
     assert view["title"]["text"] == "Log a misstep"
+
+
+async def test_with_many_workspaces_the_ack_comes_before_the_slow_work(
+    slack: SlackEmulator, oauth_bot: App, database_url: str
+) -> None:
+    slack.add_user("U9", "Lin", team_id=NEW_TEAM)
+    await install(slack, oauth_bot, NEW_TEAM)
+    async with database_held(database_url):
+        delivery = await slack.command("oops the deploy broke", user="U9", team=NEW_TEAM)
+        assert delivery.status == 200
+        released = time.monotonic()
+    reply = await slack.wait_for(lambda: slack.calls_to("response_url"), within=30)
+    assert delivery.answered_at < released < reply[0].at
+    assert "Logged #1" in visible_text(slack.replies_to("U9")[0].blocks)

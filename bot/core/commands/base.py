@@ -18,6 +18,7 @@ MAX_COMMAND_CHARS = 8_000
 """Anything longer is not a command someone meant to type; refuse before parsing it."""
 
 MAX_NUMBER = 2**31 - 1
+"""The largest misstep number the database column holds; anything above is simply not found."""
 
 
 class UsageError(Exception):

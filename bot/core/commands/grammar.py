@@ -7,7 +7,7 @@ import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.core.commands import digest, missteps, schedule
+from bot.core.commands import digest, missteps, schedule, team
 from bot.core.commands.base import (
     MAX_COMMAND_CHARS,
     CommandSpec,
@@ -118,5 +118,5 @@ HELP = CommandSpec(
 )
 
 
-GRAMMAR = Grammar([*missteps.SPECS, *digest.SPECS, *schedule.SPECS, HELP])
+GRAMMAR = Grammar([*missteps.SPECS, *digest.SPECS, *schedule.SPECS, *team.SPECS, HELP])
 """Every subcommand, in the order help lists them. Add a command group's specs here."""

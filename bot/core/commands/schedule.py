@@ -11,8 +11,7 @@ from zoneinfo import available_timezones
 
 from bot.core.commands.base import CommandSpec, UsageError, clean_text, shorten
 from bot.core.model import ItemKind, WeeklyTime, WorkingHours
-from bot.core.timeutil import canonical_timezone, suggest_timezones
-from bot.settings import parse_hours, parse_weekly
+from bot.core.timeutil import canonical_timezone, parse_hours, parse_weekly, suggest_timezones
 
 POSTS = {"retro": ItemKind.RETRO_ROUND, "round": ItemKind.RETRO_ROUND, "digest": ItemKind.DIGEST}
 """The words for the team's weekly posts."""

@@ -10,8 +10,9 @@ never appear, anonymous or not: the round is about what tripped the team up.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -50,9 +51,22 @@ async def round_summary(
     links = await uow.digest(team.id).links_from([m.id for m in entries])
     lessons = {m.id for m, _ in history}
     earlier = [(m, lesson) for m, lesson in history if m.created_at < start]
-    return render_round(
-        [_entry(m, m.id in lessons, earlier, links.get(m.id, ()), matcher) for m in entries], matcher
-    )
+    # A meaning-based matcher can take 100 ms or more a call, and this makes one per entry and one
+    # per cluster: a worker thread keeps the event loop (and every team's commands) moving meanwhile.
+    found, grouped = await asyncio.to_thread(_match, entries, lessons, earlier, links, matcher)
+    return render_round(found, grouped)
+
+
+def _match(
+    entries: Sequence[Misstep],
+    lessons: Set[int],
+    earlier: Sequence[tuple[Misstep, Lesson]],
+    links: Mapping[int, Sequence[tuple[int, RecurrenceStatus]]],
+    matcher: Matcher,
+) -> tuple[list[Entry], list[tuple[str, list[Entry]]]]:
+    """The matcher's share of the summary: what each entry repeats, and the entries grouped."""
+    found = [_entry(m, m.id in lessons, earlier, links.get(m.id, ()), matcher) for m in entries]
+    return found, groups(found, matcher)
 
 
 def _entry(
@@ -72,8 +86,8 @@ def _entry(
     return Entry(misstep, has_lesson, by_id[matches[0].key] if matches else None)
 
 
-def render_round(entries: Sequence[Entry], matcher: Matcher) -> Message:
-    """Pure: the summary of the entries, grouped."""
+def render_round(entries: Sequence[Entry], grouped: Sequence[tuple[str, Sequence[Entry]]]) -> Message:
+    """Pure: the summary of the entries, in their groups (`groups`)."""
     title = "Retro round summary"
     if not entries:
         return Message(
@@ -87,7 +101,7 @@ def render_round(entries: Sequence[Entry], matcher: Matcher) -> Message:
     blocks: list[Block] = [
         Paragraph((f"{len(entries)} {'entry' if len(entries) == 1 else 'entries'} came in.",))
     ]
-    for heading, group in groups(entries, matcher):
+    for heading, group in grouped:
         blocks.append(Paragraph((bold(heading),)))
         blocks.append(Bullets(tuple(_line(entry) for entry in group)))
     missing = [e.misstep for e in entries if not e.has_lesson]

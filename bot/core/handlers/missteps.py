@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING
 from bot.core import prompts, render
 from bot.core.commands import missteps as cmd
 from bot.core.commands.base import UsageError
-from bot.core.events import CheckAnswered, LessonRecorded, MisstepLogged, RecurrenceConfirmed
+from bot.core.events import (
+    CheckAnswered,
+    LessonRecorded,
+    MisstepLogged,
+    RecurrenceConfirmed,
+    RecurrenceDismissed,
+)
 from bot.core.export import export_file, load_history
 from bot.core.forms import lesson_form, oops_form
 from bot.core.lifecycle import forget_anonymous_author, refresh_outcome
@@ -68,12 +74,12 @@ async def learned(ctx: Context, command: cmd.Learned) -> Reply:
                 "learned",
             )
         misstep = found
-    lesson, created = await ctx.missteps.save_lesson(
+    lesson, created, renewed = await ctx.missteps.save_lesson(
         misstep.id, command.lesson, command.commitment, ctx.member.id, ctx.now
     )
     await forget_anonymous_author(ctx.missteps, misstep)
     await refresh_outcome(ctx.missteps, misstep)
-    ctx.emit(LessonRecorded(misstep, lesson, created))
+    ctx.emit(LessonRecorded(misstep, lesson, created, renewed))
     return Reply(private=(render.lesson_saved(misstep, lesson, created),))
 
 
@@ -91,6 +97,8 @@ async def lessons(ctx: Context, command: cmd.Lessons) -> Reply:
         return Reply(private=(render.lessons_list(pairs, ""),))
     history = await ctx.missteps.with_lessons()
     by_id = {m.id: (m, lesson) for m, lesson in history}
+    # Search, unlike spotting repeats (`document_of`), also reads the commitment: "checklist"
+    # should find the lesson whose "next time" is a checklist.
     documents = [
         Document(m.id, f"{m.what} {m.goal or ''} {lesson.text} {lesson.commitment or ''}", m.tags)
         for m, lesson in history
@@ -142,7 +150,7 @@ async def check(ctx: Context, command: cmd.Check) -> Reply:
         last is not None
         and last.answer is command.answer
         and last.answered_by == ctx.member.id
-        and last.answered_at >= lesson.updated_at
+        and last.answered_at >= lesson.renewed_at
         # The same answer to a check asked again since ("unsure" twice) is a new answer.
         and not (asked is not None and asked.sent_at is not None and asked.sent_at > last.answered_at)
     ):
@@ -165,10 +173,17 @@ async def _pair(ctx: Context, number: int, earlier_number: int) -> tuple[Misstep
 
 async def same(ctx: Context, command: cmd.Same) -> Reply:
     misstep, earlier = await _pair(ctx, command.number, command.earlier)
-    if await ctx.missteps.lesson_for(earlier.id) is None:
+    lesson = await ctx.missteps.lesson_for(earlier.id)
+    if lesson is None:
         raise UsageError(
             f"#{earlier.number} has no lesson yet, so no lesson failed to stick. "
             f"Record what it taught first: `/retro learned #{earlier.number} ...`."
+        )
+    if misstep.created_at < lesson.created_at:
+        # A repeat tests a lesson only if the lesson existed when it happened (DESIGN.md §2).
+        raise UsageError(
+            f"#{misstep.number} happened before #{earlier.number} had its lesson, so it can't show "
+            "that the lesson didn't stick."
         )
     existing = await ctx.missteps.recurrence(misstep.id, earlier.id)
     if existing is not None and existing.status is RecurrenceStatus.CONFIRMED:
@@ -183,10 +198,14 @@ async def same(ctx: Context, command: cmd.Same) -> Reply:
 
 async def dismiss(ctx: Context, command: cmd.Dismiss) -> Reply:
     misstep, earlier = await _pair(ctx, command.number, command.earlier)
+    existing = await ctx.missteps.recurrence(misstep.id, earlier.id)
     await ctx.missteps.decide_recurrence(
         misstep.id, earlier.id, RecurrenceStatus.DISMISSED, ctx.member.id, ctx.now
     )
     decision = await refresh_outcome(ctx.missteps, earlier)
+    if existing is not None and existing.status is RecurrenceStatus.CONFIRMED:
+        # The confirmation stopped the earlier misstep's check; undoing it must let it resume.
+        ctx.emit(RecurrenceDismissed(misstep, earlier))
     return Reply(private=(render.recurrence_decided(misstep, earlier, False, decision.outcome),))
 
 

@@ -174,12 +174,14 @@ def _pause_end(command: cmd.Pause, now: datetime, cal: planner.Calendar) -> date
     if command.length is not None:
         return now + command.length
     assert command.until is not None
-    until = planner.wall_clock(command.until, time(0, 0), cal.zone)
-    if until <= now:
+    # Dates are bounded before they become times: 0001-01-01 or 9999-12-31 in a zone ahead of or
+    # behind UTC would overflow the datetime range.
+    today = now.astimezone(cal.zone).date()
+    if command.until <= today:
         raise UsageError(f"{command.until} has already begun where you are; pick a later day.", "pause")
-    if until - now > cmd.MAX_PAUSE:
+    if command.until - today > cmd.MAX_PAUSE:
         raise UsageError("A pause can last a year at most.", "pause")
-    return until
+    return planner.wall_clock(command.until, time(0, 0), cal.zone)
 
 
 async def resume(ctx: Context, command: cmd.Resume) -> Reply:
@@ -190,7 +192,7 @@ async def resume(ctx: Context, command: cmd.Resume) -> Reply:
     released = await ctx.uow.outbox.release_member(ctx.member.id, ctx.now)
     plural = "s" if released != 1 else ""
     waiting = (
-        f" {released} prompt{plural} that waited will come in your working hours, together."
+        f" {released} prompt{plural} held by the pause will come when due, in your working hours."
         if released
         else ""
     )

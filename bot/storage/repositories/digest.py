@@ -47,9 +47,10 @@ END = bindparam("end")
 CUTOFF = bindparam("cutoff")
 """What is waiting is counted as of here: the week's end, or now for a week still running."""
 DUE_BY = bindparam("due_by")
-"""A lesson recorded before this has its follow-up check due by the cutoff."""
+"""A lesson whose clock started (`renewed_at`) before this has its follow-up check due by the cutoff."""
 DUE_NEXT = bindparam("due_next")
-"""A lesson recorded before this (and not before `DUE_BY`) has its check due in the coming week."""
+"""A lesson whose clock started before this (and not before `DUE_BY`) has its check due in the
+coming week."""
 WEEK_STARTS = tuple(bindparam(f"week_{i}") for i in range(TREND_WEEKS + 1))
 """The starts of the trend weeks, and the end of the last."""
 
@@ -63,18 +64,19 @@ def _counts() -> Any:
         RecurrenceRow.misstep_id == MisstepRow.id, RecurrenceRow.status == CONFIRMED
     )
     lesson_by_cutoff = exists().where(LessonRow.misstep_id == MisstepRow.id, LessonRow.created_at < CUTOFF)
-    # A lesson's check is still owed when nothing has decided the misstep since the lesson was
-    # recorded (as of the cutoff) and nobody has answered a check since then either.
+    # A lesson's check is still owed when nothing has decided the misstep since the lesson's clock
+    # started (as of the cutoff) and nobody has answered a check since then either. Its clock, not
+    # its last edit: an edit keeps the check it had.
     owed = and_(
         LessonRow.team_id == TEAM,
         or_(
             MisstepRow.outcome_at.is_(None),
-            MisstepRow.outcome_at < LessonRow.updated_at,
+            MisstepRow.outcome_at < LessonRow.renewed_at,
             MisstepRow.outcome_at >= CUTOFF,
         ),
         ~exists().where(
             CheckRow.misstep_id == LessonRow.misstep_id,
-            CheckRow.answered_at >= LessonRow.updated_at,
+            CheckRow.answered_at >= LessonRow.renewed_at,
             CheckRow.answered_at < CUTOFF,
         ),
     )
@@ -111,8 +113,8 @@ def _counts() -> Any:
         _count(
             MisstepRow, MisstepRow.team_id == TEAM, MisstepRow.created_at < CUTOFF, ~lesson_by_cutoff
         ).label("waiting_lesson"),
-        _count(lessons, owed, LessonRow.updated_at < DUE_BY).label("unanswered"),
-        _count(lessons, owed, LessonRow.updated_at >= DUE_BY, LessonRow.updated_at < DUE_NEXT).label(
+        _count(lessons, owed, LessonRow.renewed_at < DUE_BY).label("unanswered"),
+        _count(lessons, owed, LessonRow.renewed_at >= DUE_BY, LessonRow.renewed_at < DUE_NEXT).label(
             "checks_coming"
         ),
     )

@@ -199,6 +199,7 @@ class HistoryRepository:
                     "owner_id": person(lesson.owner_id),
                     "created_at": lesson.created_at,
                     "updated_at": lesson.updated_at,
+                    "renewed_at": lesson.renewed_at,
                 }
                 for lesson in history.lessons.values()
             ],

@@ -26,5 +26,6 @@ class InvocationRepository:
         await self._session.flush()
 
     async def forget_before(self, cutoff: datetime) -> int:
+        """Forget keys recorded before `cutoff` (a range on the `created_at` index); returns how many."""
         result = await self._session.execute(delete(InvocationRow).where(InvocationRow.created_at < cutoff))
         return result.rowcount or 0

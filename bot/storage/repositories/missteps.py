@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.commands.base import MAX_NUMBER
 from bot.core.model import (
     Check,
     CheckAnswer,
@@ -22,7 +23,7 @@ from bot.core.model import (
     Recurrence,
     RecurrenceStatus,
 )
-from bot.core.outcome import Decision, OutcomeFacts
+from bot.core.outcome import Decision, OutcomeFacts, lesson_renews
 from bot.storage.tables import (
     CheckRow,
     LessonRow,
@@ -64,6 +65,7 @@ def lesson_record(row: LessonRow, owner_name: str) -> Lesson:
         owner_name=owner_name,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        renewed_at=row.renewed_at,
     )
 
 
@@ -134,6 +136,8 @@ class TeamMissteps:
         return misstep_record(row, tags)
 
     async def by_number(self, number: int) -> Misstep | None:
+        if number > MAX_NUMBER:
+            return None  # a number the column can't hold (PostgreSQL would refuse to compare)
         return await self._one(self._select().where(MisstepRow.number == number))
 
     async def by_id(self, misstep_id: int) -> Misstep | None:
@@ -168,14 +172,6 @@ class TeamMissteps:
     async def all(self) -> list[Misstep]:
         return await self._many(self._select().order_by(MisstepRow.number))
 
-    async def count(self) -> int:
-        return (
-            await self._session.scalar(
-                select(func.count()).select_from(MisstepRow).where(MisstepRow.team_id == self.team_id)
-            )
-            or 0
-        )
-
     async def set_prompt_state(
         self, misstep_id: int, state: LessonPromptState, closed_at: datetime | None = None
     ) -> None:
@@ -202,7 +198,7 @@ class TeamMissteps:
         if row is None:
             raise LookupError(misstep_id)
         lesson_at = await self._session.scalar(
-            select(LessonRow.updated_at).where(
+            select(LessonRow.renewed_at).where(
                 LessonRow.team_id == self.team_id, LessonRow.misstep_id == misstep_id
             )
         )
@@ -246,8 +242,12 @@ class TeamMissteps:
 
     async def save_lesson(
         self, misstep_id: int, text: str, commitment: str | None, owner_id: int, now: datetime
-    ) -> tuple[Lesson, bool]:
-        """Record or replace the lesson of a misstep. Returns the lesson and whether it was new."""
+    ) -> tuple[Lesson, bool, bool]:
+        """Record the lesson of a misstep, renew it or edit it, as `lesson_renews` decides from the
+        facts before it. Either way its words are the new ones and whoever saved it owns it; only
+        a renewal restarts its clock (`renewed_at`). Returns the lesson, whether it was new, and
+        whether it renewed."""
+        renews = lesson_renews(await self.outcome_facts(misstep_id))
         row = await self._session.scalar(
             select(LessonRow).where(LessonRow.team_id == self.team_id, LessonRow.misstep_id == misstep_id)
         )
@@ -255,10 +255,12 @@ class TeamMissteps:
         if row is None:
             row = LessonRow(team_id=self.team_id, misstep_id=misstep_id, created_at=now)
             self._session.add(row)
+        if renews:
+            row.renewed_at = now
         row.text, row.commitment, row.owner_id, row.updated_at = text, commitment, owner_id, now
         await self._session.flush()
         owner = await self._session.scalar(select(MemberRow.display_name).where(MemberRow.id == owner_id))
-        return lesson_record(row, owner or ""), created
+        return lesson_record(row, owner or ""), created, renews
 
     async def with_lessons(self) -> list[tuple[Misstep, Lesson]]:
         """Every misstep of the team that has a lesson, oldest first: the recurrence candidates."""

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Insert, and_, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.core.model import (
     Depth,
@@ -142,6 +143,29 @@ async def plan_items(session: AsyncSession, items: Sequence[NewItem], now: datet
         await session.execute(_plan_statement(session), [item.values(now) for item in items])
 
 
+async def unbundle(session: AsyncSession, which: ColumnElement[bool]) -> None:
+    """Put the bundled items among `which` back in the queue, each to be taken on its own. One
+    whose step was planned again meanwhile (a pending twin: a renewed lesson's check) is cancelled
+    instead: the twin replaces it, and two could not both be pending."""
+    twin = aliased(Item)
+    replanned = (
+        select(twin.id)
+        .where(twin.misstep_id == Item.misstep_id, twin.kind == Item.kind, twin.status == PENDING)
+        .exists()
+    )
+    bundled = (Item.status == ItemStatus.BUNDLED.value, which)
+    options = {"synchronize_session": False}
+    await session.execute(
+        update(Item)
+        .where(*bundled, replanned)
+        .values(status=ItemStatus.CANCELLED.value, lead_id=None, last_error="planned again meanwhile"),
+        execution_options=options,
+    )
+    await session.execute(
+        update(Item).where(*bundled).values(status=PENDING, lead_id=None), execution_options=options
+    )
+
+
 class TeamAgenda:
     """One team's scheduled items and weekly schedules."""
 
@@ -223,13 +247,16 @@ class TeamAgenda:
         return None if row is None else item_record(row)
 
     async def forget_recipient(self, misstep_id: int, kinds: Iterable[ItemKind]) -> None:
-        """Erase who a misstep's prompts went to, and every bundle link that would still tell."""
+        """Erase who a misstep's prompts went to, and every bundle link that would still tell.
+        What still rides in a message with one of them goes back to the queue rather than losing
+        its message: a tick sends it on its own, or drops it if it is no longer needed."""
         ids = select(Item.id).where(
             Item.team_id == self.team_id,
             Item.misstep_id == misstep_id,
             Item.kind.in_([k.value for k in kinds]),
         )
         options = {"synchronize_session": False}
+        await unbundle(self._session, or_(Item.lead_id.in_(ids), Item.id.in_(ids)))
         await self._session.execute(
             update(Item).where(Item.lead_id.in_(ids)).values(lead_id=None), execution_options=options
         )
@@ -359,22 +386,25 @@ class Outbox:
         return sorted((item_record(row) for row in result), key=lambda i: (i.run_at, i.due_at, i.id))
 
     async def release_member(self, member_id: int, now: datetime) -> int:
-        """A member's pause ended early: what was due and waiting for them may go out from now
-        (a tick still fits it into their working hours and the cap). Member-wide, like the
-        pause. Returns how many items were waiting."""
-        result = await self._session.execute(
-            update(Item)
-            .where(
-                Item.member_id == member_id,
-                Item.status == PENDING,
-                or_(Item.lease_until.is_(None), Item.lease_until <= now),
-                Item.due_at <= now,
-                Item.run_at > now,
-            )
-            .values(run_at=now),
-            execution_options={"synchronize_session": False},
+        """A member's pause ended early: each private item it held runs at `max(due_at, now)`,
+        what was already due from now and the rest when due, not at the pause's end (a tick still
+        fits it into their working hours and the cap). Member-wide, like the pause. Returns how
+        many items the pause held."""
+        held = (
+            Item.member_id == member_id,
+            Item.kind.in_([kind.value for kind in ItemKind if kind.private]),
+            Item.status == PENDING,
+            or_(Item.lease_until.is_(None), Item.lease_until <= now),
         )
-        return result.rowcount or 0
+        released = 0
+        # Two statements rather than one `max`: each sets a plain value, the same on every backend.
+        for when_due, run_at in ((Item.due_at <= now, now), (Item.due_at > now, Item.due_at)):
+            result = await self._session.execute(
+                update(Item).where(*held, when_due, Item.run_at > run_at).values(run_at=run_at),
+                execution_options={"synchronize_session": False},
+            )
+            released += result.rowcount or 0
+        return released
 
     async def lock_rows(self, member_ids: Iterable[int], misstep_ids: Iterable[int]) -> None:
         """Take row locks in one order everywhere (members, then missteps, then items) so that a
@@ -565,11 +595,21 @@ class Outbox:
         return await self._end(owned, status, now, error) if item_ids else []
 
     async def settle_riders(
-        self, lead_ids: Sequence[int], status: ItemStatus, now: datetime, error: str | None = None
+        self, item_ids: Sequence[int], status: ItemStatus, now: datetime, error: str | None = None
     ) -> list[ScheduledItem]:
-        """End the items riding in these leads' messages, the way their leads ended."""
-        riding = (Item.lead_id.in_(lead_ids), Item.status == ItemStatus.BUNDLED.value)
-        return await self._end(riding, status, now, error) if lead_ids else []
+        """End items that rode in a message, the way its lead ended. They are named, not found by
+        their lead: one put back in the queue while its message was in flight (its anonymous
+        author was forgotten) went out in it all the same, unless a tick has taken it since."""
+        rode = or_(
+            Item.status == ItemStatus.BUNDLED.value,
+            and_(Item.status == PENDING, or_(Item.lease_until.is_(None), Item.lease_until <= now)),
+        )
+        return await self._end((Item.id.in_(item_ids), rode), status, now, error) if item_ids else []
+
+    async def unbundle(self, item_ids: Sequence[int]) -> None:
+        """Take these items out of the message they ride in, back to the queue (`unbundle`)."""
+        if item_ids:
+            await unbundle(self._session, Item.id.in_(item_ids))
 
     async def _end(
         self, where: tuple[Any, ...], status: ItemStatus, now: datetime, error: str | None

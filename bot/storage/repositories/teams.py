@@ -136,9 +136,15 @@ class TeamRepository:
         )
 
     async def resume_workspace(self, platform: str, workspace: str) -> None:
+        """Sends may go out again. Only a stopped workspace's row is written: Discord reports every
+        guild as available on every connect."""
         await self._session.execute(
             update(WorkspaceRow)
-            .where(WorkspaceRow.platform == platform, WorkspaceRow.workspace == workspace)
+            .where(
+                WorkspaceRow.platform == platform,
+                WorkspaceRow.workspace == workspace,
+                WorkspaceRow.stopped_at.is_not(None),
+            )
             .values(stopped_at=None, stopped_reason=None)
         )
 

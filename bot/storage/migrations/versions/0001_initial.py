@@ -151,6 +151,7 @@ def upgrade() -> None:
         sa.Column("owner_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.Column("renewed_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["misstep_id"], ["missteps.id"], name=op.f("fk_lessons_misstep_id_missteps"), ondelete="CASCADE"
         ),
