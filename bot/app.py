@@ -108,6 +108,7 @@ async def prepare_database(settings: Settings) -> Database:
     if current != head_revision():
         if is_sqlite(settings.database_url):
             await upgrade(database)
+            log.info("database %s: upgraded %s -> %s", database.url, current or "empty", head_revision())
         else:
             await database.close()
             state = "has no retro tables yet" if current is None else f"is at revision {current}"

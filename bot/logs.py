@@ -15,8 +15,10 @@ PAYLOAD_LOGGERS = {
     "slack_bolt": logging.INFO,
     "slack_sdk": logging.INFO,
     "discord": logging.INFO,
-    # Not payloads, but noise: the scheduler heartbeat logs two lines per beat at INFO.
+    # Not payloads, but noise: the scheduler heartbeat logs two lines per beat at INFO, and
+    # Alembic two lines of its set-up per migration context (`prepare_database` says what changed).
     "apscheduler": logging.WARNING,
+    "alembic": logging.WARNING,
 }
 
 

@@ -39,7 +39,7 @@ from bot.core.messages import (
     Styled,
 )
 from bot.core.ports import WorkspaceTeam
-from bot.core.render import short
+from bot.core.text import short
 from bot.core.timeutil import suggest_timezones
 
 PLATFORM = "discord"

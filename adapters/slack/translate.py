@@ -47,6 +47,7 @@ from bot.core.messages import (
 )
 from bot.core.model import TeamRef
 from bot.core.ports import Actor, Home, Invocation
+from bot.core.text import short
 
 PLATFORM = "slack"
 
@@ -137,11 +138,7 @@ def mrkdwn(spans: Iterable[Span]) -> str:
 
 
 def plain(text: str, limit: int) -> Json:
-    return {"type": "plain_text", "text": clip(text, limit) or " ", "emoji": False}
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return {"type": "plain_text", "text": short(text, limit) or " ", "emoji": False}
 
 
 # -- messages -------------------------------------------------------------------------------
@@ -150,10 +147,10 @@ def clip(text: str, limit: int) -> str:
 def fallback_text(message: Message) -> str:
     """The notification text: the title or first paragraph, escaped (never empty: Slack wants one)."""
     if message.title:
-        return escape_mrkdwn(clip(message.title, MAX_FALLBACK))
+        return escape_mrkdwn(short(message.title, MAX_FALLBACK))
     for block in message.blocks:
         if isinstance(block, Paragraph | Quote):
-            return clip(mrkdwn(block.spans), MAX_FALLBACK) or "retro"
+            return short(mrkdwn(block.spans), MAX_FALLBACK) or "retro"
     return "retro"
 
 
@@ -397,7 +394,7 @@ def _input(field: FormInput) -> Json:
             if field.max_length:
                 element["max_length"] = min(field.max_length, MAX_INPUT)
             if field.initial:
-                element["initial_value"] = clip(field.initial, element.get("max_length", MAX_INPUT))
+                element["initial_value"] = short(field.initial, element.get("max_length", MAX_INPUT))
             if field.placeholder:
                 element["placeholder"] = plain(field.placeholder, MAX_PLACEHOLDER)
         case InputKind.CHOICE:

@@ -10,7 +10,7 @@ from bot.core.commands.grammar import GRAMMAR
 from bot.core.commands.missteps import MAX_COMMITMENT, MAX_GOAL, MAX_LESSON, MAX_WHAT, LearnedForm, OopsForm
 from bot.core.messages import Form, FormInput, InputKind
 from bot.core.model import Depth, Lesson, Misstep
-from bot.core.render import short
+from bot.core.text import short
 
 
 def requests_form(text: str) -> bool:

@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 from bot.core.forms import lesson_form, oops_form
 from bot.core.messages import Block, Button, ButtonStyle, Message, Paragraph, Quote, bold, code
 from bot.core.model import Depth, ItemKind, ItemStatus, Lesson, Misstep, ScheduledItem
-from bot.core.render import lesson_spans, ref, short
+from bot.core.render import lesson_spans, ref
+from bot.core.text import short
 
 _OPENINGS = {
     Depth.STUMBLE: (

@@ -33,6 +33,7 @@ from bot.core.model import (
     RecurrenceStatus,
     Team,
 )
+from bot.core.text import short
 
 OUTCOME_LABELS = {
     Outcome.OPEN: "open",
@@ -48,10 +49,6 @@ ANSWER_LABELS = {
 
 def ref(number: int) -> str:
     return f"#{number}"
-
-
-def short(text: str, width: int = 120) -> str:
-    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
 def local_date(at: datetime, timezone: str) -> str:

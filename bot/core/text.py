@@ -5,6 +5,11 @@ from __future__ import annotations
 from bot.core.messages import Message, Paragraph, Span, code
 
 
+def short(text: str, width: int = 120) -> str:
+    """`text` cut to at most `width` characters, an ellipsis marking the cut."""
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
 def markup(line: str) -> Message:
     """A one-paragraph message from bot-authored text where `backticks` mark commands.
 

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.core.text import short
+
 MAX_COMMAND_CHARS = 8_000
 """Anything longer is not a command someone meant to type; refuse before parsing it."""
 
@@ -100,7 +102,7 @@ def parse_number(token: str, topic: str | None = None) -> int:
     match = _NUMBER.fullmatch(token)
     raw = match.group(1) if match else token
     if not raw.lstrip("-").isdigit() or not raw.lstrip("-").isascii():
-        raise UsageError(f"`{shorten(token, 20)}` isn't a misstep number; write it like `#12`.", topic)
+        raise UsageError(f"`{short(token, 20)}` isn't a misstep number; write it like `#12`.", topic)
     number = int(raw)
     if number < 1:
         raise UsageError("Misstep numbers start at #1; `/retro status` lists the open ones.", topic)
@@ -109,10 +111,6 @@ def parse_number(token: str, topic: str | None = None) -> int:
 
 def is_number_token(token: str) -> bool:
     return token.startswith("#") or token.isdigit()
-
-
-def shorten(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
 def split_first(text: str) -> tuple[str, str]:

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import available_timezones
 
-from bot.core.commands.base import CommandSpec, UsageError, clean_text, shorten
+from bot.core.commands.base import CommandSpec, UsageError, clean_text
 from bot.core.model import ItemKind, WeeklyTime, WorkingHours
+from bot.core.text import short
 from bot.core.timeutil import canonical_timezone, parse_hours, parse_weekly, suggest_timezones
 
 POSTS = {"retro": ItemKind.RETRO_ROUND, "round": ItemKind.RETRO_ROUND, "digest": ItemKind.DIGEST}
@@ -91,7 +92,7 @@ def parse_timezone(text: str, topic: str) -> str:
     name = canonical_timezone(text)
     if name is not None:
         return name
-    shown = shorten(text, 40)
+    shown = short(text, 40)
     close = timezone_suggestions(text)
     hint = f" Did you mean {' or '.join(f'`{c}`' for c in close)}?" if close else ""
     raise UsageError(
@@ -105,7 +106,7 @@ def _post(word: str) -> ItemKind:
     kind = POSTS.get(word.lower())
     if kind is None:
         raise UsageError(
-            f"`{shorten(word, 20)}` isn't one of the team's posts: say `retro` or `digest`.", "schedule"
+            f"`{short(word, 20)}` isn't one of the team's posts: say `retro` or `digest`.", "schedule"
         )
     return kind
 
@@ -134,7 +135,7 @@ def parse_schedule(args: str) -> object:
         return TeamPostAt(kind, parse_weekly(" ".join(rest)))
     except ValueError:
         raise UsageError(
-            f"`{shorten(' '.join(rest), 30)}` isn't a day and a time; write it like "
+            f"`{short(' '.join(rest), 30)}` isn't a day and a time; write it like "
             f"`/retro schedule {POST_WORDS[kind]} fri 15:00` (24-hour clock, your team's timezone).",
             "schedule",
         ) from None

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bot.core.commands.base import CommandSpec, UsageError, clean_text, shorten
+from bot.core.commands.base import CommandSpec, UsageError, clean_text
 from bot.core.commands.schedule import parse_timezone
+from bot.core.text import short
 
 MAX_CHANNEL = 64
 """Channel ids are short (a Discord snowflake has at most 20 digits); the column holds 64."""
@@ -38,7 +39,7 @@ def setup_from_values(args: str, values: Mapping[str, str]) -> Setup:
     channel = clean_text(values.get("channel", ""))
     if not channel or len(channel) > MAX_CHANNEL:
         raise UsageError("Pick a text channel for the team's posts.", "setup")
-    name = shorten(clean_text(values.get("channel_name", "")) or channel, MAX_CHANNEL_NAME)
+    name = short(clean_text(values.get("channel_name", "")) or channel, MAX_CHANNEL_NAME)
     zone = clean_text(values.get("timezone", ""))
     return Setup(channel, name, parse_timezone(zone, "setup") if zone else None)
 

@@ -24,7 +24,8 @@ from bot.core.messages import (
     code,
 )
 from bot.core.model import Depth
-from bot.core.render import ref, short
+from bot.core.render import ref
+from bot.core.text import short
 
 FOOTER = "Failing = learning, when the lesson sticks."
 DEPTH_WORDS = {

@@ -33,7 +33,7 @@ from bot.core.digest.figures import (
     Win,
 )
 from bot.core.model import Depth, Misstep, Outcome, RecurrenceStatus
-from bot.storage.repositories.missteps import misstep_record
+from bot.storage.repositories.missteps import misstep_record, tags_by_misstep
 from bot.storage.tables import CheckRow, LessonRow, MemberRow, MisstepRow, MisstepTagRow, RecurrenceRow
 
 TOP_TAGS = 3
@@ -250,15 +250,7 @@ class TeamDigest:
                 .order_by(MisstepRow.number)
             )
         )
-        tags: dict[int, list[str]] = defaultdict(list)
-        if rows:
-            found = await self._session.execute(
-                select(MisstepTagRow.misstep_id, MisstepTagRow.tag).where(
-                    MisstepTagRow.team_id == self.team_id, MisstepTagRow.misstep_id.in_([r.id for r in rows])
-                )
-            )
-            for misstep_id, tag in found:
-                tags[misstep_id].append(tag)
+        tags = await tags_by_misstep(self._session, [r.id for r in rows], self.team_id)
         return [misstep_record(row, tags[row.id]) for row in rows]
 
     async def links_from(self, misstep_ids: Sequence[int]) -> dict[int, list[tuple[int, RecurrenceStatus]]]:

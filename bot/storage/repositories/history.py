@@ -7,7 +7,6 @@ per statement, inside the caller's transaction: an import lands whole or not at 
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -17,12 +16,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.model import Check, Lesson, Misstep, Recurrence, Team
 from bot.storage.repositories.members import MemberRepository
-from bot.storage.repositories.missteps import check_record, lesson_record, misstep_record, recurrence_record
+from bot.storage.repositories.missteps import (
+    check_record,
+    lessons_by_misstep,
+    misstep_record,
+    recurrence_record,
+    tags_by_misstep,
+)
 from bot.storage.repositories.teams import TeamRepository
 from bot.storage.tables import (
     CheckRow,
     LessonRow,
-    MemberRow,
     MisstepRow,
     MisstepTagRow,
     RecurrenceRow,
@@ -79,12 +83,10 @@ class HistoryRepository:
             if not rows:
                 return
             ids = [row.id for row in rows]
+            tags = await tags_by_misstep(self._session, ids, team_id)
             yield HistoryPage(
-                missteps=tuple(
-                    misstep_record(row, tags)
-                    for row, tags in zip(rows, await self._tags(team_id, ids), strict=True)
-                ),
-                lessons=await self._lessons(team_id, ids),
+                missteps=tuple(misstep_record(row, tags[row.id]) for row in rows),
+                lessons=await lessons_by_misstep(self._session, ids, team_id),
                 checks=tuple(
                     check_record(row)
                     for row in await self._session.scalars(
@@ -234,22 +236,3 @@ class HistoryRepository:
             ],
         )
         return team
-
-    async def _tags(self, team_id: int, misstep_ids: Sequence[int]) -> list[list[str]]:
-        found: dict[int, list[str]] = defaultdict(list)
-        rows = await self._session.execute(
-            select(MisstepTagRow.misstep_id, MisstepTagRow.tag).where(
-                MisstepTagRow.team_id == team_id, MisstepTagRow.misstep_id.in_(misstep_ids)
-            )
-        )
-        for misstep_id, tag in rows:
-            found[misstep_id].append(tag)
-        return [found[i] for i in misstep_ids]
-
-    async def _lessons(self, team_id: int, misstep_ids: Sequence[int]) -> dict[int, Lesson]:
-        rows = await self._session.execute(
-            select(LessonRow, MemberRow.display_name)
-            .join(MemberRow, MemberRow.id == LessonRow.owner_id)
-            .where(LessonRow.team_id == team_id, LessonRow.misstep_id.in_(misstep_ids))
-        )
-        return {row.misstep_id: lesson_record(row, name) for row, name in rows}

@@ -69,6 +69,41 @@ def lesson_record(row: LessonRow, owner_name: str) -> Lesson:
     )
 
 
+async def tags_by_misstep(
+    session: AsyncSession, misstep_ids: Sequence[int], team_id: int | None = None
+) -> dict[int, list[str]]:
+    """The tags of these missteps, by misstep id (an id without tags maps to an empty list).
+    `team_id` scopes the read; a caller that checks tenancy itself may leave it out."""
+    found: dict[int, list[str]] = defaultdict(list)
+    if not misstep_ids:
+        return found
+    query = select(MisstepTagRow.misstep_id, MisstepTagRow.tag).where(
+        MisstepTagRow.misstep_id.in_(misstep_ids)
+    )
+    if team_id is not None:
+        query = query.where(MisstepTagRow.team_id == team_id)
+    for misstep_id, tag in await session.execute(query):
+        found[misstep_id].append(tag)
+    return found
+
+
+async def lessons_by_misstep(
+    session: AsyncSession, misstep_ids: Sequence[int], team_id: int | None = None
+) -> dict[int, Lesson]:
+    """The lessons of these missteps, with their owners' names, by misstep id; `team_id` as in
+    `tags_by_misstep`."""
+    if not misstep_ids:
+        return {}
+    query = (
+        select(LessonRow, MemberRow.display_name)
+        .join(MemberRow, MemberRow.id == LessonRow.owner_id)
+        .where(LessonRow.misstep_id.in_(misstep_ids))
+    )
+    if team_id is not None:
+        query = query.where(LessonRow.team_id == team_id)
+    return {row.misstep_id: lesson_record(row, name) for row, name in await session.execute(query)}
+
+
 def check_record(row: CheckRow) -> Check:
     return Check(
         id=row.id,
@@ -231,14 +266,7 @@ class TeamMissteps:
         return lessons.get(misstep_id)
 
     async def lessons_for(self, misstep_ids: Sequence[int]) -> dict[int, Lesson]:
-        if not misstep_ids:
-            return {}
-        rows = await self._session.execute(
-            select(LessonRow, MemberRow.display_name)
-            .join(MemberRow, MemberRow.id == LessonRow.owner_id)
-            .where(LessonRow.team_id == self.team_id, LessonRow.misstep_id.in_(misstep_ids))
-        )
-        return {row.misstep_id: lesson_record(row, name) for row, name in rows}
+        return await lessons_by_misstep(self._session, misstep_ids, self.team_id)
 
     async def save_lesson(
         self, misstep_id: int, text: str, commitment: str | None, owner_id: int, now: datetime
@@ -435,16 +463,7 @@ class TeamMissteps:
         return [misstep_record(row, tags[row.id]) for row in rows]
 
     async def _tags(self, misstep_ids: Sequence[int]) -> dict[int, list[str]]:
-        found: dict[int, list[str]] = defaultdict(list)
-        if misstep_ids:
-            rows = await self._session.execute(
-                select(MisstepTagRow.misstep_id, MisstepTagRow.tag).where(
-                    MisstepTagRow.team_id == self.team_id, MisstepTagRow.misstep_id.in_(misstep_ids)
-                )
-            )
-            for misstep_id, tag in rows:
-                found[misstep_id].append(tag)
-        return found
+        return await tags_by_misstep(self._session, misstep_ids, self.team_id)
 
     async def _update(self, misstep_id: int, **values: object) -> None:
         await self._session.execute(

@@ -33,14 +33,12 @@ from bot.core.model import (
 )
 from bot.core.timeutil import minute_to_time, time_to_minute
 from bot.storage.repositories.members import member_record
-from bot.storage.repositories.missteps import lesson_record, misstep_record
+from bot.storage.repositories.missteps import lessons_by_misstep, misstep_record, tags_by_misstep
 from bot.storage.repositories.teams import team_record
 from bot.storage.tables import (
     DeliveryRow,
-    LessonRow,
     MemberRow,
     MisstepRow,
-    MisstepTagRow,
     ScheduledItemRow,
     TeamRow,
     TeamScheduleRow,
@@ -527,24 +525,12 @@ class Outbox:
         if not ids:
             return {}
         rows = list(await self._session.scalars(select(MisstepRow).where(MisstepRow.id.in_(ids))))
-        tags: dict[int, list[str]] = defaultdict(list)
-        for misstep_id, tag in await self._session.execute(
-            select(MisstepTagRow.misstep_id, MisstepTagRow.tag).where(MisstepTagRow.misstep_id.in_(ids))
-        ):
-            tags[misstep_id].append(tag)
+        tags = await tags_by_misstep(self._session, ids)
         # An item only ever sees a misstep of its own team.
         return {row.id: misstep_record(row, tags[row.id]) for row in rows if (row.team_id, row.id) in keys}
 
     async def _lessons(self, missteps: Iterable[Misstep]) -> dict[int, Lesson]:
-        ids = [m.id for m in missteps]
-        if not ids:
-            return {}
-        rows = await self._session.execute(
-            select(LessonRow, MemberRow.display_name)
-            .join(MemberRow, MemberRow.id == LessonRow.owner_id)
-            .where(LessonRow.misstep_id.in_(ids))
-        )
-        return {row.misstep_id: lesson_record(row, name) for row, name in rows}
+        return await lessons_by_misstep(self._session, [m.id for m in missteps])
 
     # -- deliveries -----------------------------------------------------------------------
 
