@@ -23,8 +23,11 @@ PAYLOAD_LOGGERS = {
 
 
 def quiet_payload_loggers() -> None:
+    """Hold these loggers at their level here, or at the root's when that is quieter: the levels
+    are floors, so `RETRO_LOG_LEVEL=WARNING` silences discord.py's INFO lines too."""
+    root = logging.getLogger().getEffectiveLevel()
     for name, level in PAYLOAD_LOGGERS.items():
-        logging.getLogger(name).setLevel(level)
+        logging.getLogger(name).setLevel(max(level, root))
 
 
 def configure_logging(level: str) -> None:

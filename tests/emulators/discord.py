@@ -19,6 +19,10 @@ refused (4014), ``enforce_nonce`` drops a repeated nonce, and a test can make an
 (with the body and headers discord.py expects) or a 5xx. Every error answered is recorded in
 `DiscordEmulator.errors`.
 What a message *pings* is computed as Discord does, from its content and ``allowed_mentions``.
+
+Several bot processes can share it: each may log in with its own token (``tokens``) and hold its
+own gateway session, and every message records the token it came with (`Sent.token`) and the
+repeats dropped by its nonce (`Sent.repeats`), so a test can tell which process sent what.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ import re
 import secrets
 import time
 import zlib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -240,6 +244,10 @@ class Sent:
     files: list[tuple[str, bytes]]
     ephemeral: bool = False
     interaction: Interaction | None = None
+    token: str | None = None
+    """The bot token it was posted with (None: an interaction's reply, which uses the interaction's)."""
+    repeats: list[str] = field(default_factory=list)
+    """The tokens of later posts with the same enforced nonce, each dropped as a repeat."""
 
     @property
     def content(self) -> str:
@@ -397,6 +405,8 @@ class _Gateway:
         self.compressor = zlib.compressobj() if compress else None
         self.sequence = 0
         self.intents = 0
+        self.token: str | None = None
+        """The token it identified with (None until IDENTIFY)."""
 
     async def send(self, op: int, d: Any = None, t: str | None = None) -> None:
         s = None
@@ -418,8 +428,11 @@ class DiscordEmulator:
     """Discord, as far as the bot can tell. Start it, point ``DISCORD_API_URL`` at `api_url`, and
     let a test create guilds, channels and people, then act as those people."""
 
-    def __init__(self, token: str = "emulated-bot-token") -> None:
+    def __init__(self, token: str = "emulated-bot-token", *, tokens: Iterable[str] = ()) -> None:
         self.token = token
+        self.tokens = frozenset({token, *tokens})
+        """Every token accepted for the bot. Discord gives a bot one; more let a test run several
+        processes as the same bot and still tell apart what each sent (`Sent.token`)."""
         self.application_id = snowflake()
         self.bot = User(self.application_id, "Retro", bot=True)
         self.users: dict[int, User] = {}
@@ -434,7 +447,11 @@ class DiscordEmulator:
         self.errors: list[tuple[str, str, int, int]] = []
         """(method, path, status, Discord error code) of every error answered."""
         self.identified = asyncio.Event()
-        self._gateway: _Gateway | None = None
+        self.on_accept: Callable[[Sent], None] | None = None
+        """Called with each message as it is stored, before its sender hears the answer: a test can
+        act at exactly that moment (kill the sending process, make the next request a 429)."""
+        self._gateways: list[_Gateway] = []
+        """The open, identified gateway sessions, oldest first."""
         self._troubles: list[_Trouble] = []
         self._nonces: dict[str, tuple[float, Sent]] = {}
         self._changed = asyncio.Condition()
@@ -487,6 +504,11 @@ class DiscordEmulator:
         self.users[user.id] = user
         guild.permissions[user.id] = MEMBER_PERMISSIONS | (MANAGE_GUILD if manage_guild else 0)
         return user
+
+    @property
+    def connected(self) -> list[str]:
+        """The tokens of the open gateway sessions, oldest first."""
+        return [gateway.token for gateway in self._gateways if gateway.token is not None]
 
     def dm_channel(self, user: User) -> Channel | None:
         return next((c for c in self.channels.values() if c.recipient is user), None)
@@ -633,19 +655,22 @@ class DiscordEmulator:
                     await gateway.send(9, False)
         finally:
             self._sockets.discard(ws)
-            if self._gateway is gateway:
-                self._gateway = None
+            if gateway in self._gateways:
+                self._gateways.remove(gateway)
         return ws
 
     async def _identify(self, gateway: _Gateway, d: Mapping[str, Any]) -> None:
-        if d.get("token") != self.token:
+        token = d.get("token")
+        if token not in self.tokens:
             await gateway.ws.close(code=4004, message=b"Authentication failed.")
             return
         gateway.intents = int(d.get("intents", 0))
         if gateway.intents & PRIVILEGED_INTENTS:
             await gateway.ws.close(code=4014, message=b"Disallowed intent(s).")
             return
-        self._gateway = gateway
+        gateway.token = token
+        if gateway not in self._gateways:
+            self._gateways.append(gateway)
         guilds = [g for g in self.guilds.values() if g.bot_member]
         await gateway.send(
             0,
@@ -667,9 +692,10 @@ class DiscordEmulator:
         await self._notify()
 
     async def _dispatch(self, event: str, data: dict[str, Any]) -> None:
-        if self._gateway is None:
+        if not self._gateways:
             raise AssertionError("the bot is not connected to the gateway")
-        await self._gateway.send(0, data, event)
+        # To the newest session only: an event handled by two processes would be answered twice.
+        await self._gateways[-1].send(0, data, event)
 
     # -- interactions -------------------------------------------------------------------------
 
@@ -801,8 +827,11 @@ class DiscordEmulator:
                 return _too_many_requests(trouble)
             return _json({"message": "Service Unavailable", "code": 0}, status=trouble.status)
         needs_token = not path.startswith(("/webhooks/", "/interactions/"))
+        authorization = request.headers.get("Authorization", "")
+        bot_token = authorization.removeprefix("Bot ") if authorization.startswith("Bot ") else None
+        request["bot_token"] = bot_token  # for the handler that records who posted (`Sent.token`)
         try:
-            if needs_token and request.headers.get("Authorization") != f"Bot {self.token}":
+            if needs_token and bot_token not in self.tokens:
                 raise DiscordError(401, 0, "401: Unauthorized")
             response = await handler(request)
         except DiscordError as error:
@@ -964,8 +993,9 @@ class DiscordEmulator:
         if nonce is not None and payload.get("enforce_nonce"):
             seen = self._nonces.get(str(nonce))
             if seen is not None and now - seen[0] < NONCE_WINDOW:
+                seen[1].repeats.append(request["bot_token"])
                 return _json(seen[1].api(self.bot, self.application_id))
-        sent = self._store(channel, payload, files, None, False)
+        sent = self._store(channel, payload, files, None, False, request["bot_token"])
         if nonce is not None:
             self._nonces[str(nonce)] = (now, sent)
         return _json(sent.api(self.bot, self.application_id))
@@ -988,9 +1018,12 @@ class DiscordEmulator:
         files: list[tuple[str, bytes]],
         interaction: Interaction | None,
         ephemeral: bool,
+        token: str | None = None,
     ) -> Sent:
-        sent = Sent(snowflake(), channel, payload, files, ephemeral, interaction)
+        sent = Sent(snowflake(), channel, payload, files, ephemeral, interaction, token)
         self.sent.append(sent)
+        if self.on_accept is not None:
+            self.on_accept(sent)
         return sent
 
 
