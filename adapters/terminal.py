@@ -47,9 +47,11 @@ def form_hint(form: Form) -> str:
     spec = GRAMMAR.spec(word)
     usage = spec.usage if spec else ""
     if fixed:
+        # The form is for one misstep already: its number is part of the command shown.
         usage = usage.replace("[#N] ", "")
-        return f"{form.title}: type `/retro {word} {fixed} {usage}`"
-    return f"{form.title}: type `/retro {word} {usage}`"
+        word = f"{word} {fixed}"
+    # Plain like every other reply here: render_plain shows commands without backticks.
+    return f"{form.title}: type /retro {word} {usage}"
 
 
 def write_attachments(reply: Reply, directory: Path) -> list[Path]:
