@@ -117,6 +117,20 @@ async def test_a_button_on_a_reply_runs_its_command_as_the_clicker(
     assert answer.ephemeral
 
 
+async def test_after_a_broken_gateway_connection_the_bot_identifies_again_and_buttons_still_work(
+    bot: App, discord: DiscordEmulator, world: World
+) -> None:
+    reply = await _suggested_repeat(discord, world)
+    await discord.drop_gateway()
+    # discord.py reconnects on its own (its backoff's first wait is at most a few seconds); the
+    # resume is refused, so it identifies again, on the gateway URL that /gateway/bot gave.
+    await discord.ready()
+    answer = await discord.reply(await discord.click(world.ada, reply, "Yes, same as #1"))
+    assert "Linked #2 as a repeat of #1" in answer.text
+    logged = await _say(discord, world, "oops", what="the build cache went stale again")
+    assert "Logged #3" in logged.text
+
+
 async def test_buttons_and_open_forms_keep_working_after_a_restart(
     discord: DiscordEmulator, world: World, database_url: str, clock: ManualClock
 ) -> None:

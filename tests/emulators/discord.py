@@ -617,6 +617,14 @@ class DiscordEmulator:
         del payload["unavailable"]
         await self._dispatch("GUILD_CREATE", payload)
 
+    async def drop_gateway(self) -> None:
+        """The gateway connections break, as Discord's do now and then (close code 4000, "unknown
+        error": the client reconnects). Sessions can't be resumed here, so the bot has to
+        identify again; `ready` waits for that."""
+        self.identified.clear()
+        for gateway in list(self._gateways):
+            await gateway.ws.close(code=4000, message=b"Unknown error.")
+
     async def reply(self, interaction: Interaction, index: int = 0) -> Sent:
         """The `index`-th message the bot answered `interaction` with (response or followup)."""
         await self.until(lambda: len(interaction.messages) > index, f"reply #{index} to the interaction")
