@@ -127,7 +127,7 @@ def _weekly_or_off(value: Any) -> WeeklyTime | None:
 
 
 def _weekdays(value: Any) -> frozenset[int]:
-    return parse_weekdays(",".join(value) if isinstance(value, list) else _str(value))
+    return parse_weekdays(",".join(map(str, value)) if isinstance(value, list) else _str(value))
 
 
 def _duration(value: Any) -> timedelta:

@@ -13,13 +13,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from adapters.fake import FakeChat, ManualClock
 from bot.app import build_engine
 from bot.core.engine import Engine
 from bot.settings import Settings
-from bot.storage.database import Database
+from bot.storage.database import Database, is_sqlite
 from bot.storage.migrate import upgrade
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -141,3 +142,22 @@ def engine(settings: Settings, database: Database, clock: ManualClock) -> Engine
 @pytest.fixture
 def chat(engine: Engine) -> FakeChat:
     return FakeChat(engine)
+
+
+@asynccontextmanager
+async def locked(database_url: str, *tables: str) -> AsyncIterator[None]:
+    """A slow database, for real rather than patched: another writer holds it, so every unit of
+    work of the bot waits until the block ends. SQLite: the write lock (BEGIN IMMEDIATE, waited
+    for in aiosqlite's thread, so the bot's loop runs on). PostgreSQL: exclusive locks on
+    `tables` (default: teams, which every command reads first)."""
+    database = Database.connect(database_url)
+    try:
+        async with database.engine.connect() as connection:
+            await connection.begin()
+            if not is_sqlite(database_url):
+                names = ", ".join(tables or ("teams",))
+                await connection.execute(text(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE"))
+            yield
+            await connection.rollback()
+    finally:
+        await database.close()

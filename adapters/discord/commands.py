@@ -15,6 +15,7 @@ from discord.app_commands import Choice, Range
 
 from adapters.discord.bridge import Bridge
 from adapters.discord.translate import (
+    CHOICES_LIMIT,
     command_line,
     describe,
     misstep_choices,
@@ -187,7 +188,8 @@ class RetroCommands(app_commands.Group):
     @help.autocomplete("command")
     async def _topics(self, interaction: discord.Interaction, current: str) -> list[Choice[str]]:
         typed = current.strip().lower()
-        return [Choice(name=word, value=word) for word in GRAMMAR.words if word.startswith(typed)][:25]
+        words = [word for word in GRAMMAR.words if word.startswith(typed)]
+        return [Choice(name=word, value=word) for word in words[:CHOICES_LIMIT]]
 
 
 def _free_text(spec: CommandSpec, bridge: Bridge) -> app_commands.Command[app_commands.Group, ..., None]:

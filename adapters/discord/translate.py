@@ -37,6 +37,8 @@ from bot.core.messages import (
     Spans,
     Style,
     Styled,
+    span_text,
+    with_text,
 )
 from bot.core.ports import WorkspaceTeam
 from bot.core.text import short
@@ -206,14 +208,6 @@ def _mentions(spans: Iterable[Span]) -> tuple[int, ...]:
     return tuple(dict.fromkeys(user for user in map(_user_id, spans) if user is not None))
 
 
-def _text(span: Span) -> str:
-    return span if isinstance(span, str) else span.text
-
-
-def _with_text(span: Span, text: str) -> Span:
-    return text if isinstance(span, str) else Styled(text, span.style)
-
-
 @dataclass(frozen=True, slots=True)
 class _Line:
     """One line of a message, not yet escaped."""
@@ -229,11 +223,11 @@ def _broken(spans: Spans) -> list[Spans]:
     """`spans` as lines, cut at their line breaks."""
     lines: list[list[Span]] = [[]]
     for span in spans:
-        for index, text in enumerate(_text(span).split("\n")):
+        for index, text in enumerate(span_text(span).split("\n")):
             if index:
                 lines.append([])
             if text:
-                lines[-1].append(_with_text(span, text))
+                lines[-1].append(with_text(span, text))
     return [tuple(line) for line in lines]
 
 
@@ -312,17 +306,17 @@ def _cut(span: Span, room: int, anywhere: bool) -> tuple[Spans, Spans]:
     if isinstance(span, Styled) and span.style is Style.MENTION:
         # Never cut: "<@12" + "3>" would mention no one, and a shorter id someone else.
         return (), (span,)
-    text = _text(span)
+    text = span_text(span)
 
     def fits(cut: int) -> bool:
-        return len(span_markdown(_with_text(span, text[:cut]))) <= room
+        return len(span_markdown(with_text(span, text[:cut]))) <= room
 
     cut = _last(tuple(match.start() for match in _SPACES.finditer(text, 1)), fits)
     if cut is None and anywhere:
         cut = _last(range(1, len(text)), fits)
     if cut is None:
         return (), (span,)
-    return (_with_text(span, text[:cut]),), (_with_text(span, text[cut:]),)
+    return (with_text(span, text[:cut]),), (with_text(span, text[cut:]),)
 
 
 def _last(cuts: Sequence[int], fits: Callable[[int], bool]) -> int | None:
@@ -341,9 +335,9 @@ def _last(cuts: Sequence[int], fits: Callable[[int], bool]) -> int | None:
 def _lstrip(spans: Spans) -> Spans:
     """`spans` without the spaces they start with (the ones at a cut)."""
     for index, span in enumerate(spans):
-        text = _text(span).lstrip(" ")
+        text = span_text(span).lstrip(" ")
         if text:
-            return (_with_text(span, text), *spans[index + 1 :])
+            return (with_text(span, text), *spans[index + 1 :])
     return ()
 
 

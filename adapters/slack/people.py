@@ -7,11 +7,10 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.sender import error_code
+from adapters.slack.sender import NETWORK, error_code
 from adapters.slack.translate import actor_from_profile
 from bot.core.ports import Actor
 
@@ -41,7 +40,7 @@ class People:
         except SlackApiError as error:
             log.warning("slack: users.info failed (%s); using the handle", error_code(error))
             return actor_from_profile(None, user_id, handle)
-        except (TimeoutError, aiohttp.ClientError) as error:
+        except NETWORK as error:
             log.warning("slack: users.info failed (%s); using the handle", type(error).__name__)
             return actor_from_profile(None, user_id, handle)
         actor = actor_from_profile(response.get("user"), user_id, handle)

@@ -373,7 +373,7 @@ class SlackService:
             return
         await self.engine.stop_workspace(PLATFORM, team_id, reason)
         if self.installations is not None:
-            await self.installations.async_delete_all(enterprise_id=context.enterprise_id, team_id=team_id)
+            await self.installations.async_delete_bot(enterprise_id=context.enterprise_id, team_id=team_id)
 
     async def _installed_at(self, team_id: str, enterprise_id: str | None) -> float | None:
         """When the app was last known installed in the workspace (Unix time), if it is."""

@@ -44,6 +44,8 @@ from bot.core.messages import (
     Style,
     Styled,
     bold,
+    span_text,
+    with_text,
 )
 from bot.core.model import TeamRef
 from bot.core.ports import Actor, Home, Invocation
@@ -290,25 +292,21 @@ def _cut(spans: Sequence[Span], budget: int) -> list[list[Span]]:
     room = budget
     for span in spans:
         mention = isinstance(span, Styled) and span.style is Style.MENTION
-        text = span if isinstance(span, str) else span.text
+        text = span_text(span)
         while text:
-            piece = _with_text(span, text)
+            piece = with_text(span, text)
             if _size(piece) <= room or (mention and not run):
                 run.append(piece)
                 room -= _size(piece)
                 break
             if not mention and room > 0:
-                run.append(_with_text(span, text[:room]))
+                run.append(with_text(span, text[:room]))
                 text = text[room:]
             runs.append(run)
             run, room = [], budget
     if run:
         runs.append(run)
     return runs
-
-
-def _with_text(span: Span, text: str) -> Span:
-    return text if isinstance(span, str) else Styled(text, span.style)
 
 
 def _pack(items: Sequence[Sequence[Span]], budget: int) -> list[list[list[Span]]]:

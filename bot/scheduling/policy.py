@@ -7,28 +7,28 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from bot.core.model import ItemKind, WeeklyTime, WorkingHours
-from bot.settings import DEFAULT_DIGEST, DEFAULT_RETRO_ROUND, Settings
-
-WORKING_WEEK = frozenset(range(5))
+from bot.settings import Settings
 
 
+# The defaults that are settings are read from `Settings`, written once there: a policy built
+# without settings (tests, the engine's fallback) is the one an unconfigured deployment gets.
 @dataclass(frozen=True, slots=True)
 class SchedulePolicy:
-    timezone: str = "UTC"
+    timezone: str = Settings.timezone
     """The last resort for whose-time-is-it: a member's own, then the platform's, then the team's."""
     working_hours: WorkingHours = field(default_factory=WorkingHours)
-    weekdays: frozenset[int] = WORKING_WEEK
+    weekdays: frozenset[int] = Settings.weekdays
     stumble_cooldown: timedelta = timedelta(hours=4)
     """Working time before a stumble's lesson prompt ("later the same working day")."""
-    check_after: timedelta = timedelta(days=14)
-    check_answer_window: timedelta = timedelta(days=7)
-    max_prompts: int = 3
+    check_after: timedelta = timedelta(days=Settings.check_after_days)
+    check_answer_window: timedelta = timedelta(days=Settings.check_answer_days)
+    max_prompts: int = Settings.max_prompts_per_week
     """Most private messages the bot starts with one member per `prompt_window`."""
     prompt_window: timedelta = timedelta(days=7)
-    retro_round: WeeklyTime | None = DEFAULT_RETRO_ROUND
-    digest: WeeklyTime | None = DEFAULT_DIGEST
-    grace_period: timedelta = timedelta(hours=6)
-    claim_lease: timedelta = timedelta(minutes=2)
+    retro_round: WeeklyTime | None = Settings.retro_round
+    digest: WeeklyTime | None = Settings.digest
+    grace_period: timedelta = Settings.grace_period
+    claim_lease: timedelta = Settings.claim_lease
     """A crashed tick's items are taken again after this. Short, because a resend after a crash is
     only dropped as a repeat by Discord (its message nonce) within "the past few minutes"."""
     demo: bool = False

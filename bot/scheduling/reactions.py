@@ -105,7 +105,8 @@ class SchedulingReactions:
             closing = await agenda.pending(misstep_id=misstep.id, kinds=[ItemKind.CHECK_CLOSE])
             if not closing:
                 return None
-            return prompts.last_ask_note(closing[0].due_at, check.answered_at, team.timezone)
+            zone = planner.zone_name(team.timezone, self.policy.timezone)
+            return prompts.last_ask_note(closing[0].due_at, check.answered_at, zone)
         await agenda.cancel(
             plans.CHECK_CHAIN, "answered unsure: asking once more", now, misstep_id=misstep.id
         )

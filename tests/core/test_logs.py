@@ -14,6 +14,9 @@ from bot.logs import PAYLOAD_LOGGERS, quiet_payload_loggers
 def root_level() -> Iterator[None]:
     root = logging.getLogger()
     saved = {name: logging.getLogger(name).level for name in ("", *PAYLOAD_LOGGERS)}
+    # Unset, as in a fresh process: an earlier test's call must not make these pass on its own.
+    for name in PAYLOAD_LOGGERS:
+        logging.getLogger(name).setLevel(logging.NOTSET)
     yield
     root.setLevel(saved.pop(""))
     for name, level in saved.items():

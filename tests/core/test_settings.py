@@ -101,3 +101,12 @@ def test_the_example_file_documents_every_setting_with_its_variable() -> None:
     for setting in SETTINGS:
         assert re.search(rf"^# {setting.name} = ", text, re.MULTILINE), f"{setting.name} missing in example"
         assert setting.env in text, f"{setting.env} missing in example"
+
+
+def test_weekdays_in_the_file_may_be_a_list_and_a_wrong_one_is_one_clear_line(tmp_path: Path) -> None:
+    config = tmp_path / "retro.toml"
+    config.write_text('weekdays = ["mon", "wed-thu"]\n')
+    assert load_settings({}, config_file=config).weekdays == frozenset({0, 2, 3})
+    config.write_text("weekdays = [1, 2]\n")
+    with pytest.raises(SettingsError, match=r"^weekdays in .*retro\.toml: "):
+        load_settings({}, config_file=config)

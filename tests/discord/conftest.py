@@ -11,13 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from adapters.fake import ManualClock
 from bot.app import App, build_app, build_ticker
 from bot.scheduling.tick import Ticker
 from bot.settings import Secret, Settings
-from bot.storage.database import Database, is_sqlite
 from tests.emulators.discord import Channel, DiscordEmulator, Guild, User
 
 
@@ -99,21 +97,6 @@ async def bot(
 
 
 def ticker(app: App) -> Ticker:
-    """The scheduler's delivery side, through the app's senders (Discord's among them)."""
-    return build_ticker(app.settings, app.database, app.clock, app.senders)
-
-
-@contextlib.asynccontextmanager
-async def locked(database_url: str) -> AsyncIterator[None]:
-    """A slow database: another writer holds it, so every unit of work of the bot waits until the
-    block ends (SQLite: the write lock, taken by BEGIN IMMEDIATE; PostgreSQL: a table lock)."""
-    database = Database.connect(database_url)
-    try:
-        async with database.engine.connect() as connection:
-            await connection.begin()
-            if not is_sqlite(database_url):
-                await connection.execute(text("LOCK TABLE teams IN ACCESS EXCLUSIVE MODE"))
-            yield
-            await connection.rollback()
-    finally:
-        await database.close()
+    """The scheduler's delivery side, through the app's senders (Discord's among them) and its
+    engine's matcher, as `retro run` builds it."""
+    return build_ticker(app.settings, app.database, app.clock, app.senders, app.engine.matcher)

@@ -7,7 +7,8 @@ import pytest
 
 from bot.app import App
 from bot.core.commands.grammar import GRAMMAR
-from tests.discord.conftest import World, discord_settings, locked, running
+from tests.conftest import locked
+from tests.discord.conftest import World, discord_settings, running
 from tests.emulators.discord import DEFERRED_MESSAGE, MESSAGE, DiscordEmulator
 
 pytestmark = pytest.mark.wire

@@ -6,7 +6,8 @@ import pytest
 
 from adapters.fake import ManualClock
 from bot.app import App
-from tests.discord.conftest import World, discord_settings, locked, running
+from tests.conftest import locked
+from tests.discord.conftest import World, discord_settings, running
 from tests.emulators.discord import MODAL, DiscordEmulator, Sent
 
 pytestmark = pytest.mark.wire

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from adapters.fake import FakeChat, ManualClock
 from bot.core.engine import Engine
+from bot.core.messages import render_plain
 from bot.core.model import ItemKind, ItemStatus
 from bot.core.ports import Outgoing, RateLimited, Rejected, TransientError
 from bot.core.similarity import LexicalMatcher
@@ -325,14 +326,27 @@ async def test_items_of_another_teams_misstep_are_never_loaded(
         assert theirs is not None
         misstep = await uow.missteps(mine.id).by_number(1)
         assert misstep is not None
-        # A corrupted row pointing at another team's misstep: the tick must not use it.
+        eve = await uow.members.find("fake", other.workspace, "eve")
+        assert eve is not None
+        # Corrupted rows pointing at another team's misstep: the tick must not use it. The reminder
+        # would quote it to eve, were the misstep loaded for her team's item.
         await uow.outbox.plan(
-            [NewItem(theirs.id, "fake", ItemKind.CHECK, clock.now, misstep.id, None)], clock.now
+            [
+                NewItem(theirs.id, "fake", ItemKind.CHECK, clock.now, misstep.id, None),
+                NewItem(theirs.id, "fake", ItemKind.LESSON_REMINDER, clock.now, misstep.id, eve.id),
+            ],
+            clock.now,
         )
         await uow.commit()
     sink = KeyedSink()
     await ticker(database, clock, sink).tick()
-    assert not any("secret" in str(o.message) for o in sink.shown)
+    assert not any("secret" in render_plain(o.message) for o in sink.shown)
+    async with database.unit_of_work() as uow:
+        reminder = await uow.session.scalar(
+            select(ScheduledItemRow).where(ScheduledItemRow.kind == ItemKind.LESSON_REMINDER.value)
+        )
+    assert reminder is not None
+    assert (reminder.status, reminder.last_error) == (ItemStatus.CANCELLED.value, "the misstep is gone")
 
 
 async def test_a_slow_batch_hands_back_what_it_could_not_start_in_the_first_half_of_its_lease(

@@ -18,6 +18,7 @@ from bot.core.model import TeamRef
 from bot.core.ports import Destination, Outgoing, Rejected
 from bot.storage.database import Database
 from tests.emulators.slack import SlackEmulator, Workspace, dm_channel, visible_text
+from tests.slack.test_lifecycle import stopped
 
 pytestmark = pytest.mark.wire
 
@@ -83,7 +84,7 @@ async def test_an_install_with_a_forged_state_is_refused(slack: SlackEmulator, o
 
 
 async def test_uninstalling_forgets_the_token_and_a_reinstall_resumes(
-    slack: SlackEmulator, oauth_bot: App, database_url: str
+    slack: SlackEmulator, oauth_bot: App, database: Database
 ) -> None:
     slack.add_user("U9", "Lin", team_id=NEW_TEAM)
     await install(slack, oauth_bot, NEW_TEAM)
@@ -91,16 +92,10 @@ async def test_uninstalling_forgets_the_token_and_a_reinstall_resumes(
     await slack.wait_for(lambda: slack.replies_to("U9"))
     await slack.event({"type": "app_uninstalled"}, team=NEW_TEAM)
     await service_of(oauth_bot).settle()
-    database = Database.connect(database_url)
-    try:
-        async with database.unit_of_work() as uow:
-            assert await uow.teams.workspace_stopped("slack", NEW_TEAM)
-        assert await service_of(oauth_bot).token_for(NEW_TEAM) is None
-        await install(slack, oauth_bot, NEW_TEAM)
-        async with database.unit_of_work() as uow:
-            assert not await uow.teams.workspace_stopped("slack", NEW_TEAM)
-    finally:
-        await database.close()
+    assert await stopped(database, NEW_TEAM)
+    assert await service_of(oauth_bot).token_for(NEW_TEAM) is None
+    await install(slack, oauth_bot, NEW_TEAM)
+    assert not await stopped(database, NEW_TEAM)
     await slack.command("status #1", user="U9", team=NEW_TEAM)
     reply = await slack.wait_for(lambda: slack.replies_to("U9")[1:])
     assert "the first sprint overran" in visible_text(reply[0].blocks)

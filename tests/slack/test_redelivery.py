@@ -16,7 +16,7 @@ from bot.storage.database import Database
 from tests.emulators.slack import SlackEmulator, button, dm_channel, visible_text
 from tests.slack.chat import open_form, say
 from tests.slack.conftest import running, slack_settings
-from tests.slack.test_lifecycle import slack_settles
+from tests.slack.test_lifecycle import slack_settles, stopped
 
 pytestmark = pytest.mark.wire
 
@@ -29,6 +29,7 @@ async def test_a_double_clicked_button_counts_once(slack: SlackEmulator, bot: Ap
     await slack.command("oops the deploy skipped the migrations again #deploys")
     suggestion = (await slack.wait_for(lambda: slack.replies_to("U1")[before:]))[0]
     assert suggestion is not reply
+    assert "This looks like #1" in visible_text(suggestion.blocks)
     same = button(suggestion.blocks, "Yes, same as #1")
     await slack.click(same, message=suggestion)
     await slack.click(same, message=suggestion)
@@ -54,7 +55,7 @@ async def test_a_double_submitted_form_logs_one_misstep(slack: SlackEmulator, bo
 
 
 async def test_a_retried_uninstall_from_before_a_reinstall_leaves_the_workspace_running(
-    slack: SlackEmulator, database_url: str, clock: ManualClock
+    slack: SlackEmulator, database: Database, database_url: str, clock: ManualClock
 ) -> None:
     async with running(slack_settings(database_url, slack), slack, clock):
         await say(slack, "oops the build broke")
@@ -68,7 +69,7 @@ async def test_a_retried_uninstall_from_before_a_reinstall_leaves_the_workspace_
         )
         assert again.status == 200
         await slack_settles(app)
-        assert not await stopped(database_url, slack.team_id)
+        assert not await stopped(database, slack.team_id)
         assert "the build broke" in await say(slack, "status #1")
 
 
@@ -91,13 +92,3 @@ async def test_a_reply_whose_answer_was_lost_is_not_sent_again(slack: SlackEmula
     assert len(slack.replies_to("U1")) == 1
     assert len(slack.calls_to("response_url")) == 1
     assert slack.channel_posts(dm_channel("U1")) == []  # nor sent again another way
-
-
-async def stopped(database_url: str, workspace: str) -> bool:
-    """Whether sends to the Slack workspace are stopped."""
-    database = Database.connect(database_url)
-    try:
-        async with database.unit_of_work() as uow:
-            return await uow.teams.workspace_stopped("slack", workspace)
-    finally:
-        await database.close()

@@ -5,13 +5,12 @@ from __future__ import annotations
 import time
 
 import pytest
-from sqlalchemy import func, select
 
 from bot.app import App
 from bot.storage.database import Database
-from bot.storage.tables import MisstepRow
 from tests.emulators.slack import SlackEmulator, pings, visible_text
 from tests.slack.chat import say
+from tests.slack.test_lifecycle import missteps
 
 pytestmark = pytest.mark.wire
 
@@ -21,26 +20,17 @@ INJECTION = (
 )
 
 
-async def missteps_in(database_url: str) -> int:
-    database = Database.connect(database_url)
-    try:
-        async with database.unit_of_work() as uow:
-            return await uow.session.scalar(select(func.count()).select_from(MisstepRow)) or 0
-    finally:
-        await database.close()
-
-
 async def test_a_bad_signature_is_refused_and_nothing_happens(
-    slack: SlackEmulator, bot: App, database_url: str
+    slack: SlackEmulator, bot: App, database: Database
 ) -> None:
     delivery = await slack.command("oops forged", secret="not-the-signing-secret")
     assert delivery.status == 401
     assert [c.method for c in slack.calls] == ["auth.test"]  # only the start-up check of the token
-    assert await missteps_in(database_url) == 0
+    assert await missteps(database) == 0
 
 
 async def test_a_stale_request_is_refused_as_a_replay(
-    slack: SlackEmulator, bot: App, database_url: str
+    slack: SlackEmulator, bot: App, database: Database
 ) -> None:
     # Correctly signed, but six minutes old: outside Slack's 5-minute replay window.
     delivery = await slack.command("oops replayed", timestamp=int(time.time()) - 6 * 60)
@@ -50,7 +40,7 @@ async def test_a_stale_request_is_refused_as_a_replay(
     forged_event = await slack.event({"type": "app_uninstalled"}, secret="wrong")
     assert forged_event.status == 401
     assert [c.method for c in slack.calls] == ["auth.test"]  # only the start-up check of the token
-    assert await missteps_in(database_url) == 0
+    assert await missteps(database) == 0
 
 
 async def test_typed_mentions_and_markup_are_shown_as_text_and_never_ping(

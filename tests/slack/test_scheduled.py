@@ -124,7 +124,9 @@ async def test_a_digest_that_meets_a_rate_limit_is_delivered_once_after_the_wait
     await say(slack, "learned #1 run the build before merging")  # no lesson prompt due, only the digest
     digest_at = await due(database_url, "digest")
     slack.fail("chat.postMessage", status=429, retry_after=30)
-    ticker = build_ticker(bot.settings, bot.database, clock := ManualClock(digest_at), bot.senders)
+    ticker = build_ticker(
+        bot.settings, bot.database, clock := ManualClock(digest_at), bot.senders, bot.engine.matcher
+    )
 
     def attempts() -> list[bool]:
         return [c.ok for c in slack.calls if c.method == "chat.postMessage" and c.args.get("channel") == "C1"]
@@ -158,7 +160,9 @@ async def test_a_digest_whose_chart_meets_a_rate_limit_is_delivered_whole_once_a
     digest_at = await a_digest_with_its_chart_due(slack, database_url)
     # The chart is uploaded before the digest is posted: its 429 leaves nothing out yet.
     slack.fail("files.getUploadURLExternal", status=429, retry_after=30)
-    ticker = build_ticker(bot.settings, bot.database, clock := ManualClock(digest_at), bot.senders)
+    ticker = build_ticker(
+        bot.settings, bot.database, clock := ManualClock(digest_at), bot.senders, bot.engine.matcher
+    )
     await ticker.tick()
     assert slack.channel_posts("C1") == []
     clock.advance(seconds=35)
@@ -176,7 +180,9 @@ async def test_a_digest_cut_short_after_it_was_posted_is_never_posted_again(
     # The digest is out; sharing its chart meets a 429. Slack can't drop a repeat: sending the
     # item again would show the digest twice.
     slack.fail("files.completeUploadExternal", status=429, retry_after=30)
-    ticker = build_ticker(bot.settings, bot.database, clock := ManualClock(digest_at), bot.senders)
+    ticker = build_ticker(
+        bot.settings, bot.database, clock := ManualClock(digest_at), bot.senders, bot.engine.matcher
+    )
     await ticker.tick()
     clock.advance(hours=2)  # well past any retry
     await ticker.tick()

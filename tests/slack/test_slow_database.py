@@ -9,45 +9,22 @@ installed through OAuth alike: an installation is looked up before the ack, from
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 
-import asyncpg
 import pytest
-from sqlalchemy.engine import make_url
 
 from bot.app import App
+from tests.conftest import locked
 from tests.emulators.slack import TRIGGER_SECONDS, SlackEmulator, visible_text
 from tests.slack.test_oauth import NEW_TEAM, install
 
 pytestmark = pytest.mark.wire
 
 
-@asynccontextmanager
-async def database_held(database_url: str) -> AsyncIterator[None]:
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        # In a thread: waiting here for the lock must not stop the bot's loop from finishing
-        # (and committing) whatever it is in the middle of.
-        connection = sqlite3.connect(url.database or "", isolation_level=None, check_same_thread=False)
-        await asyncio.to_thread(connection.execute, "BEGIN IMMEDIATE")
-        try:
-            yield
-        finally:
-            await asyncio.to_thread(connection.execute, "ROLLBACK")
-            connection.close()
-        return
-    pg = await asyncpg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
-    transaction = pg.transaction()
-    await transaction.start()
-    await pg.execute("LOCK TABLE teams, slack_installations IN ACCESS EXCLUSIVE MODE")
-    try:
-        yield
-    finally:
-        await transaction.rollback()
-        await pg.close()
+def database_held(database_url: str) -> AbstractAsyncContextManager[None]:
+    """The tables a Slack request touches before and after its ack, held."""
+    return locked(database_url, "teams", "slack_installations")
 
 
 async def test_the_ack_comes_before_the_slow_work(slack: SlackEmulator, bot: App, database_url: str) -> None:

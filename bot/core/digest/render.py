@@ -8,7 +8,7 @@ week gets a short, kind note; a brand-new team gets a welcome that explains how 
 from __future__ import annotations
 
 from bot.core.digest.chart import trend_chart
-from bot.core.digest.figures import DigestFigures, WeekOutcomes
+from bot.core.digest.figures import BASELINE_WEEKS, DigestFigures, WeekOutcomes
 from bot.core.digest.week import Week
 from bot.core.messages import (
     Attachment,
@@ -126,7 +126,7 @@ def _headline(week: WeekOutcomes, baseline: WeekOutcomes) -> Spans:
     if week.rate is None:
         spans: list[Span] = ["No outcomes were decided this week, so there is no learning rate to show."]
         if baseline.rate is not None:
-            spans.append(f" The previous 4 weeks stood at {baseline.rate:.0%}.")
+            spans.append(f" The previous {BASELINE_WEEKS} weeks stood at {baseline.rate:.0%}.")
         return tuple(spans)
     spans = [
         bold(f"Learning rate {week.rate:.0%}"),
@@ -134,15 +134,15 @@ def _headline(week: WeekOutcomes, baseline: WeekOutcomes) -> Spans:
         f"{week.learning} ended as learning and {week.failing} as failing.",
     ]
     if baseline.rate is None:
-        spans.append(" The 4 weeks before had no decided outcomes to compare with.")
+        spans.append(f" The {BASELINE_WEEKS} weeks before had no decided outcomes to compare with.")
     else:
         points = round(week.rate * 100) - round(baseline.rate * 100)
         if points == 0:
-            spans.append(f" The same as the previous 4 weeks ({baseline.rate:.0%}).")
+            spans.append(f" The same as the previous {BASELINE_WEEKS} weeks ({baseline.rate:.0%}).")
         else:
             direction = "up" if points > 0 else "down"
             spans.append(
-                f" That's {plural(abs(points), 'point')} {direction} from the previous 4 weeks"
+                f" That's {plural(abs(points), 'point')} {direction} from the previous {BASELINE_WEEKS} weeks"
                 f" ({baseline.rate:.0%})."
             )
     return tuple(spans)

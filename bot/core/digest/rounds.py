@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from bot.core.messages import Block, Bullets, Button, Message, Paragraph, Span, Spans, bold
 from bot.core.model import Lesson, Misstep, RecurrenceStatus, Team
 from bot.core.render import misstep_line, ref
-from bot.core.similarity import Matcher, document_of
+from bot.core.similarity import Document, Matcher, document_of
 
 if TYPE_CHECKING:
     from bot.storage.unit_of_work import UnitOfWork
@@ -65,23 +65,26 @@ def _match(
     matcher: Matcher,
 ) -> tuple[list[Entry], list[tuple[str, list[Entry]]]]:
     """The matcher's share of the summary: what each entry repeats, and the entries grouped."""
-    found = [_entry(m, m.id in lessons, earlier, links.get(m.id, ()), matcher) for m in entries]
+    by_id = {m.id: m for m, _ in earlier}
+    documents = [document_of(m, lesson) for m, lesson in earlier]
+    found = [_entry(m, m.id in lessons, by_id, documents, links.get(m.id, ()), matcher) for m in entries]
     return found, groups(found, matcher)
 
 
 def _entry(
     misstep: Misstep,
     has_lesson: bool,
-    earlier: Sequence[tuple[Misstep, Lesson]],
+    by_id: Mapping[int, Misstep],
+    documents: Sequence[Document],
     links: Sequence[tuple[int, RecurrenceStatus]],
     matcher: Matcher,
 ) -> Entry:
-    by_id = {m.id: m for m, _ in earlier}
+    """`by_id` and `documents`: the earlier missteps with a lesson, built once for every entry."""
     dismissed = {other for other, status in links if status is RecurrenceStatus.DISMISSED}
     linked = [other for other, status in links if status is not RecurrenceStatus.DISMISSED and other in by_id]
     if linked:
         return Entry(misstep, has_lesson, by_id[linked[0]])
-    candidates = [document_of(m, lesson) for m, lesson in earlier if m.id not in dismissed]
+    candidates = [d for d in documents if d.key not in dismissed]
     matches = matcher.suggest(document_of(misstep), candidates)
     return Entry(misstep, has_lesson, by_id[matches[0].key] if matches else None)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.core import prompts, render
@@ -145,14 +145,13 @@ async def check(ctx: Context, command: cmd.Check) -> Reply:
         )
     previous = await ctx.missteps.checks_for(misstep.id)
     last = previous[-1] if previous else None
-    asked = await ctx.uow.agenda(ctx.team.id).latest(misstep.id, ItemKind.CHECK)
     if (
         last is not None
         and last.answer is command.answer
         and last.answered_by == ctx.member.id
         and last.answered_at >= lesson.renewed_at
         # The same answer to a check asked again since ("unsure" twice) is a new answer.
-        and not (asked is not None and asked.sent_at is not None and asked.sent_at > last.answered_at)
+        and not await _check_asked_since(ctx, misstep, last.answered_at)
     ):
         # A double-clicked button or a repeated command: the answer is already on record.
         return Reply(private=(render.check_saved(misstep, command.answer, misstep.outcome),))
@@ -160,6 +159,11 @@ async def check(ctx: Context, command: cmd.Check) -> Reply:
     decision = await refresh_outcome(ctx.missteps, misstep)
     ctx.emit(CheckAnswered(misstep, answer))
     return Reply(private=(render.check_saved(misstep, command.answer, decision.outcome),))
+
+
+async def _check_asked_since(ctx: Context, misstep: Misstep, at: datetime) -> bool:
+    asked = await ctx.uow.agenda(ctx.team.id).latest(misstep.id, ItemKind.CHECK)
+    return asked is not None and asked.sent_at is not None and asked.sent_at > at
 
 
 async def _pair(ctx: Context, number: int, earlier_number: int) -> tuple[Misstep, Misstep]:

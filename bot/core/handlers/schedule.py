@@ -87,12 +87,12 @@ async def team_timezone(ctx: Context, command: cmd.TeamTimezone) -> Reply:
 
 async def team_post_at(ctx: Context, command: cmd.TeamPostAt) -> Reply:
     agenda = ctx.uow.agenda(ctx.team.id)
-    await agenda.save_schedule(TeamSchedule(command.kind, command.when))
+    schedule = TeamSchedule(command.kind, command.when)
+    await agenda.save_schedule(schedule)
     await plans.replan_team_posts(ctx.uow, ctx.team, ctx.policy, ctx.now)
     zone = planner.zone_name(ctx.team.timezone, ctx.policy.timezone)
     pending = await agenda.pending(kinds=[command.kind])
     next_one = f" The next one is {prompts.when(pending[0].due_at, ctx.now, zone)}." if pending else ""
-    schedule = TeamSchedule(command.kind, command.when)
     return Reply(private=(markup(f"{POST_NAMES[command.kind]}: {_weekly(schedule)} ({zone}).{next_one}"),))
 
 
@@ -196,7 +196,7 @@ async def resume(ctx: Context, command: cmd.Resume) -> Reply:
         if released
         else ""
     )
-    return Reply(private=(Message(blocks=(*markup(f"Welcome back.{waiting}").blocks,)),))
+    return Reply(private=(markup(f"Welcome back.{waiting}"),))
 
 
 HANDLERS = {

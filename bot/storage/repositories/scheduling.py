@@ -97,7 +97,7 @@ class Delivery:
 
 @dataclass(frozen=True, slots=True)
 class NewItem:
-    """An item to plan; `TeamAgenda.add` and the tick's follow-ups insert these."""
+    """An item to plan; `TeamAgenda.plan` and the tick's follow-ups (`Outbox.plan`) insert these."""
 
     team_id: int
     platform: str
